@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: MIT
+# GRAFT_SANITIZE=address,undefined builds graft's own targets with those sanitizers; every finding
+# aborts the test (-fno-sanitize-recover=all), as nlohmann/json does.
+function(graft_apply_sanitizers target)
+  if(GRAFT_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${GRAFT_SANITIZE} -fno-sanitize-recover=all -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=${GRAFT_SANITIZE})
+  endif()
+endfunction()

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+// graft/core/random.hpp: Rng, a small seeded generator whose streams are identical on every platform.
+// std::uniform_real_distribution and friends are implementation-defined, so graft draws its own:
+// xoshiro256** seeded through splitmix64, 53-bit uniforms, Box-Muller normals.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+
+namespace graft {
+
+/// Reproducible pseudo-random generator: the same seed gives the same stream everywhere.
+class Rng {
+public:
+    explicit Rng(std::uint64_t seed) noexcept {
+        for (auto& s : s_) s = splitmix64(seed);
+    }
+
+    /// Next 64 random bits (xoshiro256**).
+    std::uint64_t next() noexcept {
+        const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+        const std::uint64_t t = s_[1] << 17;
+        s_[2] ^= s_[0];
+        s_[3] ^= s_[1];
+        s_[1] ^= s_[2];
+        s_[0] ^= s_[3];
+        s_[2] ^= t;
+        s_[3] = rotl(s_[3], 45);
+        return result;
+    }
+    /// Uniform double in [0, 1).
+    double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+    /// Uniform double in [lo, hi).
+    double uniform(double lo, double hi) noexcept { return lo + (hi - lo) * uniform(); }
+    /// Standard normal (Box-Muller; the second value of each pair is kept for the next call).
+    double normal() noexcept {
+        if (has_spare_) {
+            has_spare_ = false;
+            return spare_;
+        }
+        double u1 = uniform();
+        while (u1 <= 0.0) u1 = uniform();
+        const double u2 = uniform();
+        const double r = std::sqrt(-2.0 * std::log(u1));
+        spare_ = r * std::sin(2.0 * std::numbers::pi * u2);
+        has_spare_ = true;
+        return r * std::cos(2.0 * std::numbers::pi * u2);
+    }
+    double normal(double mean, double stddev) noexcept { return mean + stddev * normal(); }
+    /// Uniform integer in [0, n) (n > 0), without modulo bias.
+    std::uint64_t below(std::uint64_t n) noexcept {
+        const std::uint64_t limit = n ? (~std::uint64_t{0} - (~std::uint64_t{0} % n)) : 0;
+        std::uint64_t x = next();
+        while (n && x >= limit) x = next();
+        return n ? x % n : 0;
+    }
+
+private:
+    static std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+    static std::uint64_t splitmix64(std::uint64_t& x) noexcept {
+        std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+    std::uint64_t s_[4]{};
+    double spare_ = 0.0;
+    bool has_spare_ = false;
+};
+
+}  // namespace graft

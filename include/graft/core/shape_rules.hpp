@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+// graft/core/shape_rules.hpp: result shapes of broadcasting, matmul, reshape, transpose and reductions,
+// computed at compile time, and the named predicates the typed API static_asserts on.
+// Each predicate is a struct with ::value so a failed static_assert prints both shapes, e.g.
+// "note: 'graft::matmul_inner_dims_agree<graft::Shape<2, 3>, graft::Shape<4, 5> >::value' evaluates to false".
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+
+#include "shape.hpp"
+
+namespace graft {
+
+namespace detail {
+/// Shape<Arr[0], Arr[1], ...> from a constexpr std::array.
+template <auto Arr, class Idx = std::make_index_sequence<Arr.size()>>
+struct shape_from_array;
+template <auto Arr, std::size_t... I>
+struct shape_from_array<Arr, std::index_sequence<I...>> {
+    using type = Shape<Arr[I]...>;
+};
+template <auto Arr>
+using shape_from_array_t = typename shape_from_array<Arr>::type;
+
+// NumPy broadcasting over runtime-like arrays (used at compile time here and at run time by the IR).
+template <std::size_t NA, std::size_t NB>
+constexpr bool broadcastable(const std::array<std::size_t, NA>& a, const std::array<std::size_t, NB>& b) {
+    constexpr std::size_t n = NA > NB ? NA : NB;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t da = i < NA ? a[NA - 1 - i] : 1;
+        const std::size_t db = i < NB ? b[NB - 1 - i] : 1;
+        if (da != db && da != 1 && db != 1) return false;
+    }
+    return true;
+}
+template <std::size_t NA, std::size_t NB>
+constexpr auto broadcast_dims(const std::array<std::size_t, NA>& a, const std::array<std::size_t, NB>& b) {
+    constexpr std::size_t n = NA > NB ? NA : NB;
+    std::array<std::size_t, n> out{};
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t da = i < NA ? a[NA - 1 - i] : 1;
+        const std::size_t db = i < NB ? b[NB - 1 - i] : 1;
+        out[n - 1 - i] = da == 1 ? db : da;
+    }
+    return out;
+}
+template <std::size_t N, std::size_t K>
+constexpr std::array<std::size_t, K> take_front(const std::array<std::size_t, N>& a) {
+    std::array<std::size_t, K> out{};
+    for (std::size_t i = 0; i < K; ++i) out[i] = a[i];
+    return out;
+}
+}  // namespace detail
+
+// ---------------------------------------------------------------- broadcasting
+
+/// True when A and B broadcast under NumPy rules (dims equal or 1, aligned from the right).
+template <ShapeType A, ShapeType B>
+struct broadcast_shapes_compatible {
+    static constexpr bool value = detail::broadcastable(A::dims, B::dims);
+};
+
+template <ShapeType A, ShapeType B>
+struct broadcast_result {
+    static_assert(broadcast_shapes_compatible<A, B>::value,
+                  "graft: broadcast: shapes are not compatible (each dim must match or be 1)");
+    using type = detail::shape_from_array_t<detail::broadcast_dims(A::dims, B::dims)>;
+};
+/// The broadcast result of two shapes: broadcast_t<Shape<3,1>, Shape<4>> is Shape<3,4>.
+template <ShapeType A, ShapeType B>
+using broadcast_t = typename broadcast_result<A, B>::type;
+
+/// True when `From` broadcasts to exactly `To` (broadcast_to / expand).
+template <ShapeType From, ShapeType To>
+struct broadcasts_to
+{
+    static constexpr bool value = From::rank <= To::rank && detail::broadcastable(From::dims, To::dims) &&
+                                  detail::broadcast_dims(From::dims, To::dims) == To::dims;
+};
+
+// ---------------------------------------------------------------- matmul
+
+namespace detail {
+// NumPy matmul: a rank-1 left operand is [1,K] (M dropped), a rank-1 right operand is [K,1] (N dropped).
+template <ShapeType S>
+constexpr std::size_t mm_rows(bool left) {
+    if constexpr (S::rank == 0) return 0;
+    else if constexpr (S::rank == 1) return left ? 1 : S::dims[0];
+    else return S::dims[S::rank - 2];
+}
+template <ShapeType S>
+constexpr std::size_t mm_cols(bool left) {
+    if constexpr (S::rank == 0) return 0;
+    else if constexpr (S::rank == 1) return left ? S::dims[0] : 1;
+    else return S::dims[S::rank - 1];
+}
+template <ShapeType S>
+constexpr auto mm_batch() {
+    if constexpr (S::rank <= 2) return std::array<std::size_t, 0>{};
+    else return take_front<S::rank, S::rank - 2>(S::dims);
+}
+}  // namespace detail
+
+/// Neither operand of matmul may be a rank-0 scalar.
+template <ShapeType A, ShapeType B>
+struct matmul_operands_have_rank {
+    static constexpr bool value = A::rank >= 1 && B::rank >= 1;
+};
+
+/// The inner dims of A (its last) and B (its second-to-last, or only) agree.
+template <ShapeType A, ShapeType B>
+struct matmul_inner_dims_agree
+{
+    static constexpr bool value =
+        A::rank >= 1 && B::rank >= 1 && detail::mm_cols<A>(true) == detail::mm_rows<B>(false);
+};
+
+/// The batch dims (all but the last two) of A and B broadcast.
+template <ShapeType A, ShapeType B>
+struct matmul_batch_dims_broadcast {
+    static constexpr bool value = detail::broadcastable(detail::mm_batch<A>(), detail::mm_batch<B>());
+};
+
+namespace detail {
+template <ShapeType A, ShapeType B>
+constexpr auto matmul_dims() {
+    constexpr auto batch = broadcast_dims(mm_batch<A>(), mm_batch<B>());
+    constexpr std::size_t nb = batch.size();
+    constexpr std::size_t extra = (A::rank >= 2 ? 1 : 0) + (B::rank >= 2 ? 1 : 0);
+    std::array<std::size_t, nb + extra> out{};
+    for (std::size_t i = 0; i < nb; ++i) out[i] = batch[i];
+    std::size_t k = nb;
+    if (A::rank >= 2) out[k++] = A::dims[A::rank - 2];
+    if (B::rank >= 2) out[k++] = B::dims[B::rank - 1];
+    return out;
+}
+}  // namespace detail
+
+template <ShapeType A, ShapeType B>
+struct matmul_result {
+    static_assert(matmul_operands_have_rank<A, B>::value, "graft::matmul: operands must have rank >= 1");
+    static_assert(matmul_inner_dims_agree<A, B>::value, "graft::matmul: inner dimensions differ");
+    static_assert(matmul_batch_dims_broadcast<A, B>::value, "graft::matmul: batch dimensions do not broadcast");
+    using type = std::conditional_t<
+        matmul_operands_have_rank<A, B>::value && matmul_inner_dims_agree<A, B>::value &&
+            matmul_batch_dims_broadcast<A, B>::value,
+        detail::shape_from_array_t<detail::matmul_dims<A, B>()>, Shape<>>;
+};
+/// Shape of matmul(A, B) under NumPy rules: matmul_t<Shape<2,3>, Shape<3,5>> is Shape<2,5>;
+/// batch dims broadcast; a rank-1 operand is treated as a row (left) or column (right) vector.
+template <ShapeType A, ShapeType B>
+using matmul_t = typename matmul_result<A, B>::type;
+
+// ---------------------------------------------------------------- reshape and transpose
+
+/// Reshape keeps the element count.
+template <ShapeType From, ShapeType To>
+struct reshape_preserves_size {
+    static constexpr bool value = From::size == To::size;
+};
+
+namespace detail {
+template <std::size_t N>
+constexpr std::array<std::size_t, N> reversed(const std::array<std::size_t, N>& a) {
+    std::array<std::size_t, N> out{};
+    for (std::size_t i = 0; i < N; ++i) out[i] = a[N - 1 - i];
+    return out;
+}
+template <std::size_t N, std::size_t M>
+constexpr bool is_permutation(const std::array<std::size_t, M>& p) {
+    if (M != N) return false;
+    std::array<bool, (M > 0 ? M : 1)> seen{};
+    for (std::size_t i = 0; i < M; ++i) {
+        if (p[i] >= M || seen[p[i]]) return false;
+        seen[p[i]] = true;
+    }
+    return true;
+}
+template <std::size_t N, std::size_t M>
+constexpr std::array<std::size_t, M> permuted(const std::array<std::size_t, N>& dims, const std::array<std::size_t, M>& p) {
+    std::array<std::size_t, M> out{};
+    for (std::size_t i = 0; i < M; ++i) out[i] = p[i] < N ? dims[p[i]] : 0;
+    return out;
+}
+}  // namespace detail
+
+/// transpose_t reverses all dims (NumPy's `.T`): Shape<2,3> -> Shape<3,2>.
+template <ShapeType S>
+using transpose_t = detail::shape_from_array_t<detail::reversed<S::rank>(S::dims)>;
+
+/// `Perm...` is a permutation of 0..rank-1 of S.
+template <ShapeType S, std::size_t... Perm>
+struct is_axis_permutation {
+    static constexpr bool value = detail::is_permutation<S::rank>(std::array<std::size_t, sizeof...(Perm)>{Perm...});
+};
+
+template <ShapeType S, std::size_t... Perm>
+struct permute_result {
+    static_assert(is_axis_permutation<S, Perm...>::value, "graft::permute: axes are not a permutation of the shape's axes");
+    using type = detail::shape_from_array_t<detail::permuted<S::rank>(S::dims, std::array<std::size_t, sizeof...(Perm)>{Perm...})>;
+};
+/// permute_t<Shape<2,3,4>, 2,0,1> is Shape<4,2,3>.
+template <ShapeType S, std::size_t... Perm>
+using permute_t = typename permute_result<S, Perm...>::type;
+
+// ---------------------------------------------------------------- reductions over one axis
+
+/// `Axis` names a dim of S.
+template <ShapeType S, std::size_t Axis>
+struct axis_in_range {
+    static constexpr bool value = Axis < S::rank;
+};
+
+namespace detail {
+template <std::size_t N>
+constexpr auto without_axis(const std::array<std::size_t, N>& a, std::size_t axis) {
+    std::array<std::size_t, (N > 0 ? N - 1 : 0)> out{};
+    for (std::size_t i = 0, k = 0; i < N; ++i)
+        if (i != axis && k < out.size()) out[k++] = a[i];
+    return out;
+}
+template <std::size_t N>
+constexpr auto axis_set_to_one(std::array<std::size_t, N> a, std::size_t axis) {
+    if (axis < N) a[axis] = 1;
+    return a;
+}
+}  // namespace detail
+
+template <ShapeType S, std::size_t Axis, bool KeepDims>
+struct reduce_result {
+    static_assert(axis_in_range<S, Axis>::value, "graft: reduction axis is out of range for the shape");
+    using type = std::conditional_t<KeepDims, detail::shape_from_array_t<detail::axis_set_to_one<S::rank>(S::dims, Axis)>,
+                                    detail::shape_from_array_t<detail::without_axis<S::rank>(S::dims, Axis)>>;
+};
+/// Shape after reducing `Axis`: reduce_t<Shape<2,3>, 1> is Shape<2>; with KeepDims, Shape<2,1>.
+template <ShapeType S, std::size_t Axis, bool KeepDims = false>
+using reduce_t = typename reduce_result<S, Axis, KeepDims>::type;
+
+}  // namespace graft

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+// graft/tensor/detail/unary.hpp: vectorized elementwise math over contiguous arrays, through Eigen's
+// packet math (never a scalar std::tanh loop). Shared by eager tensor math and the graph kernels.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "../../core/error.hpp"
+
+namespace graft::detail {
+
+/// The unary functions with a vectorized kernel.
+enum class Unary : std::uint8_t { neg, exp, log, log1p, expm1, tanh, sigmoid, softplus, relu, sqrt, square, abs };
+
+template <class T>
+using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <class T>
+using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+
+/// y[i] = f(x[i]) for i < n; x and y may be the same array.
+template <class T>
+void apply_unary(Unary f, const T* x, T* y, std::size_t n) {
+    const auto N = static_cast<Eigen::Index>(n);
+    ConstArrayMap<T> a(x, N);
+    ArrayMap<T> out(y, N);
+    if constexpr (std::is_floating_point_v<T>) {
+        switch (f) {
+            case Unary::neg: out = -a; return;
+            case Unary::exp: out = a.exp(); return;
+            case Unary::log: out = a.log(); return;
+            case Unary::log1p: out = a.log1p(); return;
+            case Unary::expm1: out = a.expm1(); return;
+            case Unary::tanh: out = a.tanh(); return;
+            case Unary::sigmoid: out = a.logistic(); return;
+            // softplus(x) = max(x, 0) + log1p(exp(-|x|)): no overflow for large |x|
+            case Unary::softplus: out = a.max(T(0)) + (-a.abs()).exp().log1p(); return;
+            case Unary::relu: out = a.max(T(0)); return;
+            case Unary::sqrt: out = a.sqrt(); return;
+            case Unary::square: out = a.square(); return;
+            case Unary::abs: out = a.abs(); return;
+        }
+    } else {
+        for (std::size_t i = 0; i < n; ++i) {
+            switch (f) {
+                case Unary::neg: y[i] = static_cast<T>(-x[i]); break;
+                case Unary::relu: y[i] = x[i] > T(0) ? x[i] : T(0); break;
+                case Unary::square: y[i] = static_cast<T>(x[i] * x[i]); break;
+                case Unary::abs: y[i] = x[i] < T(0) ? static_cast<T>(-x[i]) : x[i]; break;
+                default:
+                    throw Error("apply_unary", "neg, relu, square or abs for an integer tensor",
+                                "a transcendental function (integers have no exp, log, tanh, ...)");
+            }
+        }
+    }
+}
+
+}  // namespace graft::detail

@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: MIT
+// graft/version.hpp: the library version, kept equal to project(VERSION) in CMakeLists.txt.
+#pragma once
+
+#define GRAFT_VERSION_MAJOR 0
+#define GRAFT_VERSION_MINOR 1
+#define GRAFT_VERSION_PATCH 0
+
+namespace graft {
+inline constexpr const char* version = "0.1.0";
+}  // namespace graft

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# tools/test.sh: builds and runs graft's whole test suite, the command the README and CI use.
+#   1. Release build of tests, examples and benchmarks; every test in CTest.
+#   2. The same tests built with ASan+UBSan (-O1, asserts on), unless GRAFT_SKIP_SANITIZE=1.
+# OPENBLAS_* variables in the environment are passed through untouched.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/deps.sh
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs"
+if [ "${GRAFT_SKIP_SANITIZE:-0}" != 1 ]; then
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
+        -DGRAFT_SANITIZE=address,undefined -DGRAFT_BUILD_EXAMPLES=OFF -DGRAFT_BUILD_BENCHMARKS=OFF
+  cmake --build build-asan -j "$jobs"
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE "package|compile_fail"
+fi
