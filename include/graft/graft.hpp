@@ -12,4 +12,6 @@
 #pragma once
 
 #include "core.hpp"
+#include "exec.hpp"
+#include "graph.hpp"
 #include "tensor.hpp"

@@ -22,6 +22,10 @@ concept Element = std::is_same_v<T, float> || std::is_same_v<T, double> || std::
 template <class T>
 concept FloatElement = std::is_same_v<T, float> || std::is_same_v<T, double>;
 
+/// A plain number usable as a scalar operand (x + 2, 0.5f * t).
+template <class X>
+concept Scalar = std::is_arithmetic_v<X>;
+
 namespace detail {
 template <class T>
 struct dtype_of_impl;

@@ -240,3 +240,67 @@ template <ShapeType S, std::size_t Axis, bool KeepDims = false>
 using reduce_t = typename reduce_result<S, Axis, KeepDims>::type;
 
 }  // namespace graft
+
+// ---------------------------------------------------------------- concat, slice, one-hot, axes
+namespace graft {
+
+/// A possibly negative axis counted into [0, rank); rank itself means "out of range".
+template <ShapeType S, int Axis>
+inline constexpr std::size_t normalize_axis = Axis < 0 ? (static_cast<int>(S::rank) + Axis >= 0 ? std::size_t(int(S::rank) + Axis) : S::rank)
+                                                       : std::size_t(Axis);
+
+/// Shapes agree on every axis but `Axis` (and have equal rank), so they concatenate along it.
+template <std::size_t Axis, ShapeType A, ShapeType B>
+struct concat_shapes_agree {
+    static constexpr bool value = [] {
+        if (A::rank != B::rank || Axis >= A::rank) return false;
+        for (std::size_t i = 0; i < A::rank; ++i)
+            if (i != Axis && A::dims[i] != B::dims[i]) return false;
+        return true;
+    }();
+};
+
+namespace detail {
+template <std::size_t N>
+constexpr std::array<std::size_t, N> with_axis(std::array<std::size_t, N> a, std::size_t axis, std::size_t v) {
+    if (axis < N) a[axis] = v;
+    return a;
+}
+template <std::size_t N>
+constexpr std::array<std::size_t, N + 1> appended(const std::array<std::size_t, N>& a, std::size_t v) {
+    std::array<std::size_t, N + 1> out{};
+    for (std::size_t i = 0; i < N; ++i) out[i] = a[i];
+    out[N] = v;
+    return out;
+}
+}  // namespace detail
+
+template <std::size_t Axis, ShapeType First, ShapeType... Rest>
+struct concat_result {
+    static_assert((concat_shapes_agree<Axis, First, Rest>::value && ...),
+                  "graft::concat: shapes differ outside the concatenation axis");
+    using type = detail::shape_from_array_t<detail::with_axis<First::rank>(First::dims, Axis, (First::dims[Axis < First::rank ? Axis : 0] + ... + Rest::dims[Axis < Rest::rank ? Axis : 0]))>;
+};
+/// concat_t<1, Shape<2,3>, Shape<2,4>> is Shape<2,7>.
+template <std::size_t Axis, ShapeType... S>
+using concat_t = typename concat_result<Axis, S...>::type;
+
+/// [Start, Stop) lies within dim `Axis` of S.
+template <ShapeType S, std::size_t Axis, std::size_t Start, std::size_t Stop>
+struct slice_in_range {
+    static constexpr bool value = Axis < S::rank && Start <= Stop && Stop <= S::dims[Axis < S::rank ? Axis : 0];
+};
+template <ShapeType S, std::size_t Axis, std::size_t Start, std::size_t Stop>
+struct slice_result {
+    static_assert(slice_in_range<S, Axis, Start, Stop>::value, "graft::slice: [start, stop) is outside the axis");
+    using type = detail::shape_from_array_t<detail::with_axis<S::rank>(S::dims, Axis, Stop - Start)>;
+};
+/// slice_t<Shape<4,6>, 1, 2, 5> is Shape<4,3>.
+template <ShapeType S, std::size_t Axis, std::size_t Start, std::size_t Stop>
+using slice_t = typename slice_result<S, Axis, Start, Stop>::type;
+
+/// S with one more trailing dim: append_dim_t<Shape<64>, 10> is Shape<64,10> (one_hot's result).
+template <ShapeType S, std::size_t D>
+using append_dim_t = detail::shape_from_array_t<detail::appended<S::rank>(S::dims, D)>;
+
+}  // namespace graft

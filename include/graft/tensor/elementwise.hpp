@@ -24,10 +24,6 @@ struct element_types_match {
     static constexpr bool value = std::is_same_v<A, B>;
 };
 
-/// A plain number usable as a scalar operand.
-template <class X>
-concept Scalar = std::is_arithmetic_v<X>;
-
 namespace detail {
 
 template <TensorLike A, TensorLike B, class F>

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: MIT
+// graft/exec/compile.hpp: compile(g, outputs...) -> Program.
+// Lowers the graph to a tape: schedule what the outputs need, give every value a slot (inputs and op
+// outputs in the arena, params in the ParamStore, constants in the program, reshapes as aliases),
+// pick each instruction's kernel and precompute its arguments (broadcast plans, GEMM flags and leading
+// dims, reduction blocks), then plan the arena from the values' lifetimes.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "../graph/graph.hpp"
+#include "../graph/print.hpp"
+#include "../graph/var.hpp"
+#include "kernels/elementwise.hpp"
+#include "kernels/gemm.hpp"
+#include "kernels/reduce.hpp"
+#include "kernels/shape.hpp"
+#include "memory_plan.hpp"
+#include "program.hpp"
+#include "schedule.hpp"
+
+namespace graft {
+
+/// Options for compile().
+struct CompileOptions {
+    bool plan_memory = true;                         ///< reuse arena bytes between values with disjoint lifetimes
+    blas::Backend gemm_backend = blas::Backend::automatic;  ///< force cblas or Eigen for every GEMM
+};
+
+namespace detail {
+
+template <class T>
+KernelFn select_kernel(OpKind op) {
+    // shape ops move elements of any type
+    switch (op) {
+        case OpKind::transpose: return kernels::transpose<T>;
+        case OpKind::broadcast_to: return kernels::broadcast_to<T>;
+        case OpKind::concat: return kernels::concat<T>;
+        case OpKind::slice: return kernels::slice<T>;
+        case OpKind::reshape: return kernels::copy<T>;
+        default: break;
+    }
+    if constexpr (std::is_floating_point_v<T>) {
+        switch (op) {
+            case OpKind::add: return kernels::binary<T, kernels::AddF>;
+            case OpKind::sub: return kernels::binary<T, kernels::SubF>;
+            case OpKind::mul: return kernels::binary<T, kernels::MulF>;
+            case OpKind::div: return kernels::binary<T, kernels::DivF>;
+            case OpKind::maximum: return kernels::binary<T, kernels::MaxF>;
+            case OpKind::minimum: return kernels::binary<T, kernels::MinF>;
+            case OpKind::greater: return kernels::binary<T, kernels::GreaterF>;
+            case OpKind::less: return kernels::binary<T, kernels::LessF>;
+            case OpKind::equal: return kernels::binary<T, kernels::EqualF>;
+            case OpKind::where: return kernels::where<T>;
+            case OpKind::matmul: return kernels::matmul<T>;
+            case OpKind::sum: case OpKind::mean: case OpKind::max: return kernels::reduce<T>;
+            case OpKind::softmax: case OpKind::log_softmax: return kernels::softmax<T>;
+            case OpKind::one_hot: return kernels::one_hot<T>;
+            case OpKind::argmax: return kernels::argmax<T>;
+            default: break;
+        }
+        switch (op_info(op).cls) {
+            case OpClass::scalar: return kernels::scalar<T>;
+            case OpClass::unary: return kernels::unary<T>;
+            default: break;
+        }
+    }
+    throw Error("compile", "an op with a kernel for " + std::string(dtype_name(dtype_of<T>)), std::string(op_name(op)));
+}
+
+inline KernelFn kernel_for(OpKind op, DType dispatch) {
+    switch (dispatch) {
+        case DType::f32: return select_kernel<float>(op);
+        case DType::f64: return select_kernel<double>(op);
+        case DType::i32: return select_kernel<std::int32_t>(op);
+        case DType::u8: return select_kernel<std::uint8_t>(op);
+    }
+    return nullptr;
+}
+
+inline std::size_t prod(const Dims& d, std::size_t from = 0, std::size_t to = SIZE_MAX) {
+    std::size_t r = 1;
+    for (std::size_t i = from; i < std::min(to, d.size()); ++i) r *= d[i];
+    return r;
+}
+
+/// GEMM arguments for a matmul whose operands (as stored) have dims `a`, `b` and flags ta, tb.
+inline GemmArgs gemm_args(Dims a, Dims b, bool ta, bool tb, const Dims& out, blas::Backend backend) {
+    GemmArgs g;
+    g.ta = ta;
+    g.tb = tb;
+    g.backend = backend;
+    auto logical = [](Dims d, bool t) {
+        if (t) std::swap(d[d.size() - 1], d[d.size() - 2]);
+        return d;
+    };
+    const Dims la = logical(a, ta), lb = logical(b, tb);
+    g.m = la.size() == 1 ? 1 : la[la.size() - 2];
+    g.k = la.back();
+    g.n = lb.size() == 1 ? 1 : lb.back();
+    g.lda = ta ? g.m : g.k;
+    g.ldb = tb ? g.k : g.n;
+    const Dims ba(la.begin(), la.end() - std::min<std::size_t>(la.size(), 2));
+    const Dims bb(lb.begin(), lb.end() - std::min<std::size_t>(lb.size(), 2));
+    const std::size_t trailing = (la.size() >= 2 ? 1 : 0) + (lb.size() >= 2 ? 1 : 0);
+    const Dims bo(out.begin(), out.end() - static_cast<std::ptrdiff_t>(trailing));
+    const std::size_t nb = prod(bo);
+    if (bb.empty() && !ta && !ba.empty()) {  // one GEMM over every batch row of A
+        g.m *= prod(ba);
+        g.a_off = {0};
+        g.b_off = {0};
+        return g;
+    }
+    // per output batch entry: offsets of A and B (0 stride where broadcast)
+    auto strides = [&](const Dims& d) {
+        std::vector<std::size_t> s(bo.size(), 0);
+        std::size_t acc = 1;
+        for (std::size_t i = 0; i < bo.size(); ++i) {
+            const std::size_t k = bo.size() - 1 - i;
+            const std::size_t dim = i < d.size() ? d[d.size() - 1 - i] : 1;
+            s[k] = dim == 1 ? 0 : acc;
+            acc *= dim;
+        }
+        return s;
+    };
+    const auto sa = strides(ba), sb = strides(bb);
+    std::vector<std::size_t> idx(bo.size(), 0);
+    for (std::size_t o = 0; o < nb; ++o) {
+        std::size_t ia = 0, ib = 0;
+        for (std::size_t k = 0; k < bo.size(); ++k) {
+            ia += idx[k] * sa[k];
+            ib += idx[k] * sb[k];
+        }
+        g.a_off.push_back(ia * g.m * g.k);
+        g.b_off.push_back(ib * g.k * g.n);
+        for (std::size_t k = bo.size(); k-- > 0;) {
+            if (++idx[k] < bo[k]) break;
+            idx[k] = 0;
+        }
+    }
+    return g;
+}
+
+/// Strides of an operand with dims `d` over output dims `out` (0 where broadcast).
+inline std::array<std::size_t, max_rank> operand_strides(const Dims& d, const Dims& out) {
+    std::array<std::size_t, max_rank> s{};
+    std::size_t acc = 1;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const std::size_t k = out.size() - 1 - i;
+        const std::size_t dim = i < d.size() ? d[d.size() - 1 - i] : 1;
+        s[k] = (dim == 1 && out[k] != 1) ? 0 : acc;
+        acc *= dim;
+    }
+    return s;
+}
+
+}  // namespace detail
+
+/// Compiles the part of `g` that `outputs` need into a Program. Throws graft::Error for unknown ids.
+inline Program compile(const Graph& g, std::span<const NodeId> outputs, const CompileOptions& opt = {}) {
+    if (outputs.empty()) throw Error("compile", "at least one output", "none");
+    for (NodeId o : outputs)
+        if (o >= g.size()) throw Error("compile", "output ids below " + std::to_string(g.size()), std::to_string(o));
+    auto d = std::make_shared<detail::ProgramData>();
+    const MatmulOperands mm = fold_matmul_transposes(g);
+    const std::vector<NodeId> order = schedule(g, outputs, mm);
+    d->slot_of_node.assign(g.size(), UINT32_MAX);
+    d->graph_text = print(g);
+
+    // 1. slots, and instructions in schedule order
+    auto root = [&](std::uint32_t s) {
+        while (d->slots[s].alias_of != UINT32_MAX) s = d->slots[s].alias_of;
+        return s;
+    };
+    for (NodeId id : order) {
+        const Node& n = g.node(id);
+        Slot sl;
+        sl.node = id;
+        sl.dtype = n.dtype;
+        sl.dims = n.dims;
+        sl.name = n.name;
+        sl.bytes = n.size() * dtype_size(n.dtype);
+        const auto sid = static_cast<std::uint32_t>(d->slots.size());
+        d->slot_of_node[id] = sid;
+        if (n.op == OpKind::input) {
+            sl.is_input = true;
+            d->inputs.push_back(sid);
+        } else if (n.op == OpKind::param) {
+            sl.home = Home::param;
+            sl.init = n.init;
+            d->params.push_back(sid);
+        } else if (n.op == OpKind::constant) {
+            sl.home = Home::constant;
+            sl.offset = d->constants.size();
+            const auto bytes = g.constant_bytes(n);
+            AlignedBuffer<unsigned char> buf(bytes.size());
+            if (!bytes.empty()) std::memcpy(buf.data(), bytes.data(), bytes.size());
+            d->constants.push_back(std::move(buf));
+        } else if (n.op == OpKind::reshape) {
+            sl.alias_of = root(d->slot_of_node[n.inputs[0]]);  // same bytes, new dims: no instruction
+        }
+        d->slots.push_back(std::move(sl));
+        if (op_info(n.op).cls == OpClass::leaf || n.op == OpKind::reshape) continue;
+
+        Instr ins;
+        ins.op = n.op;
+        ins.node = id;
+        ins.dtype = n.dtype;
+        ins.out = sid;
+        ins.n = n.size();
+        ins.out_dims = n.dims;
+        ins.flops = static_cast<double>(n.size());
+        const bool is_mm = n.op == OpKind::matmul;
+        std::vector<NodeId> ins_nodes = is_mm ? std::vector<NodeId>{mm.a[id], mm.b[id]} : n.inputs;
+        for (NodeId i : ins_nodes) ins.in.push_back(d->slot_of_node[i]);
+        const Node& x = g.node(ins_nodes[0]);
+        ins.in_dims = x.dims;
+        const OpClass cls = op_info(n.op).cls;
+        DType dispatch = n.dtype;
+        switch (cls) {
+            case OpClass::binary:
+            case OpClass::compare:
+                ins.plan = detail::make_broadcast_plan(x.dims, g.node(ins_nodes[1]).dims, n.dims);
+                break;
+            case OpClass::scalar:
+                ins.s1 = n.attrs.scalar;
+                ins.s2 = n.attrs.scalar2;
+                break;
+            case OpClass::select:
+                for (std::size_t k = 0; k < 3; ++k) ins.strides[k] = detail::operand_strides(g.node(ins_nodes[k]).dims, n.dims);
+                break;
+            case OpClass::matmul: {
+                ins.gemm = detail::gemm_args(x.dims, g.node(ins_nodes[1]).dims, mm.ta[id], mm.tb[id], n.dims, opt.gemm_backend);
+                const auto& ga = ins.gemm;
+                ins.flops = 2.0 * double(ga.m) * double(ga.n) * double(ga.k) * double(ga.a_off.size());
+                ins.note = std::string(blas::backend_name(ga.backend)) + " " + (ga.ta ? "T" : "N") + (ga.tb ? "T" : "N") +
+                           " m=" + std::to_string(ga.m) + " n=" + std::to_string(ga.n) + " k=" + std::to_string(ga.k) +
+                           (ga.a_off.size() > 1 ? " batch=" + std::to_string(ga.a_off.size()) : "");
+                break;
+            }
+            case OpClass::shape:
+                if (n.op == OpKind::transpose) ins.perm = n.attrs.ints;
+                if (n.op == OpKind::broadcast_to) ins.plan = detail::make_broadcast_plan(x.dims, x.dims, n.dims);
+                if (n.op == OpKind::concat || n.op == OpKind::slice) {
+                    const auto ax = static_cast<std::size_t>(n.attrs.axis);
+                    ins.outer = detail::prod(n.dims, 0, ax);
+                    ins.inner = detail::prod(n.dims, ax + 1);
+                    if (n.op == OpKind::concat) {
+                        ins.len = n.dims[ax];
+                        for (NodeId i : ins_nodes) ins.perm.push_back(g.node(i).dims[ax]);
+                    } else {
+                        ins.len = x.dims[ax];
+                        ins.s1 = static_cast<double>(n.attrs.start);
+                        ins.s2 = static_cast<double>(n.attrs.stop - n.attrs.start);
+                    }
+                }
+                ins.flops = 0;
+                break;
+            case OpClass::reduce:
+            case OpClass::softmax:
+            case OpClass::index: {
+                if (n.op == OpKind::one_hot) {
+                    ins.outer = x.size();
+                    ins.len = n.attrs.start;
+                    break;
+                }
+                if (n.op == OpKind::argmax) dispatch = x.dtype;
+                if (n.attrs.all_axes) {
+                    ins.outer = 1;
+                    ins.len = x.size();
+                    ins.inner = 1;
+                } else {
+                    const auto ax = static_cast<std::size_t>(n.attrs.axis);
+                    ins.outer = detail::prod(x.dims, 0, ax);
+                    ins.len = x.dims[ax];
+                    ins.inner = detail::prod(x.dims, ax + 1);
+                }
+                ins.flops = static_cast<double>(x.size()) * (cls == OpClass::softmax ? 4.0 : 1.0);
+                break;
+            }
+            default: break;
+        }
+        ins.fn = detail::kernel_for(n.op, dispatch);
+        d->instrs.push_back(std::move(ins));
+    }
+
+    // 2. lifetimes: an instruction's inputs are read at its index; outputs and bound inputs live throughout
+    const std::size_t end = d->instrs.empty() ? 0 : d->instrs.size() - 1;
+    for (auto& s : d->slots) s.def = s.last_use = 0;
+    std::vector<bool> defined(d->slots.size(), false);
+    for (std::size_t k = 0; k < d->instrs.size(); ++k) {
+        const Instr& ins = d->instrs[k];
+        d->slots[ins.out].def = k;
+        d->slots[ins.out].last_use = std::max(d->slots[ins.out].last_use, k);
+        for (auto i : ins.in) {
+            const auto r = root(i);
+            d->slots[r].last_use = std::max(d->slots[r].last_use, k);
+        }
+    }
+    for (NodeId o : outputs) {
+        const auto s = d->slot_of_node[o];
+        d->outputs.push_back(s);
+        d->slots[s].is_output = true;
+        d->slots[root(s)].last_use = end;
+    }
+    // 3. the arena: bound inputs first (they persist across runs), then the planned op outputs
+    std::size_t input_bytes = 0;
+    for (auto i : d->inputs) {
+        d->slots[i].offset = input_bytes;
+        input_bytes += align_up(d->slots[i].bytes);
+    }
+    std::vector<BufferRequest> req;
+    std::vector<std::uint32_t> req_slot;
+    for (std::uint32_t s = 0; s < d->slots.size(); ++s) {
+        const Slot& sl = d->slots[s];
+        if (sl.home != Home::arena || sl.is_input || sl.alias_of != UINT32_MAX) continue;
+        req.push_back({sl.bytes, sl.def, sl.last_use});
+        req_slot.push_back(s);
+    }
+    const MemoryPlan plan = plan_memory(req, opt.plan_memory);
+    for (std::size_t r = 0; r < req.size(); ++r) d->slots[req_slot[r]].offset = input_bytes + plan.offsets[r];
+    d->arena_bytes = input_bytes + plan.arena_bytes;
+    d->unplanned_bytes = input_bytes + plan.unplanned_bytes;
+    for (auto& s : d->slots)
+        if (s.alias_of != UINT32_MAX) {
+            const Slot& r = d->slots[root(s.alias_of)];
+            s.home = r.home;
+            s.offset = r.offset;
+        }
+    return Program(std::move(d));
+}
+
+/// compile(g, z) or compile(g, loss, grad_W, ...) with typed Vars.
+template <VarType... V>
+Program compile(const Graph& g, const V&... outputs) {
+    const NodeId ids[] = {outputs.id()...};
+    for (bool same : {(&outputs.graph() == &g)...})
+        if (!same) throw Error("compile", "outputs from the Graph being compiled", "a Var of another Graph");
+    return compile(g, std::span<const NodeId>(ids, sizeof...(V)));
+}
+/// The same, with options.
+template <VarType... V>
+Program compile(const Graph& g, const CompileOptions& opt, const V&... outputs) {
+    const NodeId ids[] = {outputs.id()...};
+    return compile(g, std::span<const NodeId>(ids, sizeof...(V)), opt);
+}
+
+}  // namespace graft

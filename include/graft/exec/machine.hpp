@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+// graft/exec/machine.hpp: Machine, which runs a Program: let() binds inputs (shape and dtype checked),
+// run() executes the tape over the machine's own arena, value() reads results as typed views.
+// A Machine allocates its arena once; run() allocates nothing. One Machine per thread; many Machines
+// may share one Program and one ParamStore (read-only while they run).
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "../graph/var.hpp"
+#include "../tensor/view.hpp"
+#include "param_store.hpp"
+#include "program.hpp"
+
+namespace graft {
+
+/// An untyped read-only view of a value: dtype, dims and bytes.
+struct ValueRef {
+    DType dtype = DType::f32;
+    const Dims* dims = nullptr;
+    const void* data = nullptr;
+};
+
+class Machine {
+public:
+    /// A machine with a fresh ParamStore of its own.
+    explicit Machine(Program prog) : Machine(std::move(prog), std::make_shared<ParamStore>()) {}
+    /// A machine sharing `params` with other machines (train and eval programs of one model).
+    Machine(Program prog, std::shared_ptr<ParamStore> params) : prog_(std::move(prog)), params_(std::move(params)) {
+        const auto& d = prog_.data();
+        if (!params_) throw Error("Machine", "a ParamStore", "a null pointer");
+        arena_ = AlignedBuffer<unsigned char>(d.arena_bytes);
+        ptr_.assign(d.slots.size(), nullptr);
+        bound_.assign(d.slots.size(), false);
+        for (std::uint32_t s = 0; s < d.slots.size(); ++s) {
+            const Slot& sl = d.slots[s];
+            if (sl.alias_of != UINT32_MAX) continue;
+            switch (sl.home) {
+                case Home::arena: ptr_[s] = arena_.data() + sl.offset; break;
+                case Home::param: ptr_[s] = params_->ensure(sl.name, sl.dtype, sl.dims, sl.init).data.data(); break;
+                case Home::constant: ptr_[s] = const_cast<unsigned char*>(d.constants[sl.offset].data()); break;
+            }
+        }
+        for (std::uint32_t s = 0; s < d.slots.size(); ++s)
+            if (d.slots[s].alias_of != UINT32_MAX) ptr_[s] = ptr_[d.slots[s].alias_of];
+    }
+
+    // ------------------------------------------------------------ binding inputs
+    /// Binds a typed input: the Var's shape and the tensor's must be the same type (checked at compile time).
+    template <Element T, ShapeType S, class X>
+    void let(const Var<T, S>& v, const X& value) {
+        static_assert(std::is_same_v<std::remove_const_t<typename X::value_type>, T>, "graft::Machine::let: element types differ");
+        static_assert(std::is_same_v<typename X::shape_type, S>, "graft::Machine::let: shapes differ");
+        bind(input_slot(v.id(), v.node().name), dtype_of<T>, Dims(S::dims.begin(), S::dims.end()), value.data());
+    }
+    /// Binds an input by name; dtype and dims are checked at run time.
+    template <class X>
+        requires requires(const X& x) {
+            typename X::value_type;
+            typename X::shape_type;
+            x.data();
+        }
+    void let(std::string_view name, const X& value) {
+        using T = std::remove_const_t<typename X::value_type>;
+        using S = typename X::shape_type;
+        let(name, dtype_of<T>, Dims(S::dims.begin(), S::dims.end()), value.data());
+    }
+    /// Binds an input by name from raw data of the given dtype and dims.
+    void let(std::string_view name, DType dtype, const Dims& dims, const void* data) {
+        const auto& d = prog_.data();
+        for (auto s : d.inputs)
+            if (d.slots[s].name == name) return bind(s, dtype, dims, data);
+        throw Error("Machine::let(\"" + std::string(name) + "\")", "the name of an input the program reads", "no such input");
+    }
+
+    // ------------------------------------------------------------ running
+    /// Runs every instruction once. Throws graft::Error naming an input that was never bound.
+    void run() {
+        const auto& d = prog_.data();
+        for (auto s : d.inputs)
+            if (!bound_[s])
+                throw Error("Machine::run", "every input bound with let()", "input \"" + d.slots[s].name + "\" unbound");
+        void* const* slots = ptr_.data();
+        for (const Instr& ins : d.instrs) ins.fn(ins, slots);
+        ++steps_;
+    }
+    /// Number of completed run() calls.
+    [[nodiscard]] std::size_t steps() const noexcept { return steps_; }
+
+    // ------------------------------------------------------------ reading values
+    /// A typed read-only view of an output (or of an input, param or constant the program holds).
+    template <Element T, ShapeType S>
+    TensorView<const T, S> value(const Var<T, S>& v) const {
+        return TensorView<const T, S>(static_cast<const T*>(readable(v.id()).data));
+    }
+    /// Untyped access to a computed value by node id.
+    [[nodiscard]] ValueRef value(NodeId id) const { return readable(id); }
+    /// Mutable typed view of a parameter's values.
+    template <Element T, ShapeType S>
+    TensorView<T, S> param(const Var<T, S>& v) {
+        return params_->view<T, S>(v.node().name);
+    }
+
+    [[nodiscard]] const Program& program() const noexcept { return prog_; }
+    [[nodiscard]] ParamStore& params() noexcept { return *params_; }
+    [[nodiscard]] const std::shared_ptr<ParamStore>& shared_params() const noexcept { return params_; }
+
+private:
+    std::uint32_t input_slot(NodeId id, const std::string& name) const {
+        const auto s = prog_.slot_of(id);
+        if (s == UINT32_MAX || !prog_.data().slots[s].is_input)
+            throw Error("Machine::let(\"" + name + "\")", "an input the program reads", "a node the program does not read");
+        return s;
+    }
+    void bind(std::uint32_t s, DType dtype, const Dims& dims, const void* data) {
+        const Slot& sl = prog_.data().slots[s];
+        if (sl.dtype != dtype || sl.dims != dims)
+            throw Error("Machine::let(\"" + sl.name + "\")", std::string(dtype_name(sl.dtype)) + " " + shape_string(sl.dims),
+                        std::string(dtype_name(dtype)) + " " + shape_string(dims));
+        if (sl.bytes) std::memcpy(ptr_[s], data, sl.bytes);
+        bound_[s] = true;
+    }
+    ValueRef readable(NodeId id) const {
+        const auto& d = prog_.data();
+        const auto s = prog_.slot_of(id);
+        if (s == UINT32_MAX)
+            throw Error("Machine::value(%" + std::to_string(id) + ")", "a value the program computes", "a node outside the program");
+        const Slot& sl = d.slots[s];
+        const bool computed = sl.home == Home::arena && !sl.is_input;
+        if (computed && !sl.is_output)
+            throw Error("Machine::value(%" + std::to_string(id) + ")", "an output passed to compile()",
+                        "an intermediate value (its buffer is reused; list it as an output)");
+        if (computed && steps_ == 0)
+            throw Error("Machine::value(%" + std::to_string(id) + ")", "a value computed by run()", "run() not called yet");
+        if (sl.is_input && !bound_[s])
+            throw Error("Machine::value(%" + std::to_string(id) + ")", "a bound input", "input \"" + sl.name + "\" unbound");
+        return {sl.dtype, &sl.dims, ptr_[s]};
+    }
+
+    Program prog_;
+    std::shared_ptr<ParamStore> params_;
+    AlignedBuffer<unsigned char> arena_;
+    std::vector<void*> ptr_;
+    std::vector<bool> bound_;
+    std::size_t steps_ = 0;
+};
+
+}  // namespace graft

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+// graft/graph/op_kind.hpp: enum class OpKind, every operation the IR knows, grouped by family.
+// The order here is the order of the rows in op_table.hpp; op_table static_asserts that they match.
+#pragma once
+
+#include <cstdint>
+
+namespace graft {
+
+enum class OpKind : std::uint8_t {
+    // leaves: values that enter the graph
+    input,     ///< bound per run with Machine::let
+    param,     ///< persistent, trainable, lives in a ParamStore
+    constant,  ///< known when the graph is built
+    // elementwise binary, NumPy broadcasting
+    add, sub, mul, div, maximum, minimum,
+    // comparisons: 1 where true, 0 where false, in the operands' dtype (not differentiable)
+    greater, less, equal,
+    // elementwise with a scalar attribute
+    add_scalar,   ///< x + c
+    mul_scalar,   ///< x * c
+    div_scalar,   ///< x / c
+    rsub_scalar,  ///< c - x
+    rdiv_scalar,  ///< c / x
+    pow_scalar,   ///< x ^ c
+    clamp,        ///< min(max(x, lo), hi)
+    // elementwise unary
+    neg, exp, log, log1p, expm1, tanh, sigmoid, softplus, relu, sqrt, square, abs,
+    // selection
+    where,  ///< where(mask, a, b): a where mask != 0, else b (broadcasting all three)
+    // linear algebra
+    matmul,  ///< NumPy matmul: 2-D, batched with broadcast batch dims, rank-1 operands
+    // shape
+    transpose,     ///< permute axes (attrs.ints = permutation)
+    reshape,       ///< same elements, new dims
+    broadcast_to,  ///< repeat along size-1 / missing leading axes
+    concat,        ///< join inputs along attrs.axis
+    slice,         ///< [start, stop) along attrs.axis
+    // reductions over one axis or all (attrs.all_axes), keepdims or not
+    sum, mean, max,
+    // normalisations along an axis
+    softmax, log_softmax,
+    // integer-valued, not differentiable
+    one_hot,  ///< int32 labels -> one-hot rows of attrs.dtype, depth attrs.start
+    argmax,   ///< index of the first maximum along an axis, int32
+    count     ///< number of ops (not an op)
+};
+
+}  // namespace graft

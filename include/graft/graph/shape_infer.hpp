@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: MIT
+// graft/graph/shape_infer.hpp: the run-time shape rules of the untyped IR, one function per op family.
+// Each takes the inputs' (dtype, dims) and the attributes, normalises the attributes (negative axes),
+// and returns the output's (dtype, dims) or throws graft::Error naming the op, what it expected and
+// what it found. The typed front checks the same rules at compile time (core/shape_rules.hpp).
+#pragma once
+
+#include <algorithm>
+#include <span>
+#include <string>
+
+#include "../core/dtype.hpp"
+#include "../core/error.hpp"
+#include "../core/shape.hpp"
+#include "node.hpp"
+
+namespace graft {
+
+/// What an op's output is: its element type and dims.
+struct ValueType {
+    DType dtype = DType::f32;
+    Dims dims;
+    bool operator==(const ValueType&) const = default;
+};
+
+/// "f32 Shape<64,784>"
+inline std::string type_string(const ValueType& t) {
+    return std::string(dtype_name(t.dtype)) + " " + shape_string(t.dims);
+}
+
+namespace infer {
+
+using Ins = std::span<const ValueType>;
+
+inline std::string where_of(std::string_view op) { return "graph op " + std::string(op); }
+
+inline bool is_float(DType d) { return d == DType::f32 || d == DType::f64; }
+
+inline void require_float(std::string_view op, const ValueType& t) {
+    if (!is_float(t.dtype))
+        throw Error(where_of(op), "a float or double operand", type_string(t));
+}
+inline void require_same_dtype(std::string_view op, Ins in) {
+    for (const auto& t : in)
+        if (t.dtype != in[0].dtype)
+            throw Error(where_of(op), "operands of one element type", type_string(in[0]) + " and " + type_string(t));
+}
+/// Normalises a possibly negative axis against `rank`; throws when out of range.
+inline std::size_t axis_of(std::string_view op, std::int64_t& axis, std::size_t rank) {
+    const auto r = static_cast<std::int64_t>(rank);
+    if (axis < -r || axis >= r)
+        throw Error(where_of(op), "an axis in [" + std::to_string(-r) + ", " + std::to_string(r) + ")",
+                    "axis " + std::to_string(axis) + " for rank " + std::to_string(rank));
+    if (axis < 0) axis += r;
+    return static_cast<std::size_t>(axis);
+}
+
+/// NumPy broadcast of several dims lists.
+inline Dims broadcast_dims(std::string_view op, Ins in) {
+    std::size_t r = 0;
+    for (const auto& t : in) r = std::max(r, t.dims.size());
+    Dims out(r, 1);
+    for (std::size_t i = 0; i < r; ++i) {
+        std::size_t& o = out[r - 1 - i];
+        for (const auto& t : in) {
+            if (i >= t.dims.size()) continue;
+            const std::size_t d = t.dims[t.dims.size() - 1 - i];
+            if (d == o || d == 1) continue;
+            if (o == 1) {
+                o = d;
+                continue;
+            }
+            std::string found;
+            for (const auto& u : in) found += (found.empty() ? "" : " and ") + shape_string(u.dims);
+            throw Error(where_of(op), "shapes that broadcast (each dim equal or 1)", found);
+        }
+    }
+    return out;
+}
+
+inline ValueType broadcast(std::string_view op, Ins in, Attrs&) {
+    require_same_dtype(op, in);
+    require_float(op, in[0]);
+    return {in[0].dtype, broadcast_dims(op, in)};
+}
+inline ValueType same_float(std::string_view op, Ins in, Attrs&) {
+    require_float(op, in[0]);
+    return in[0];
+}
+inline ValueType where(std::string_view op, Ins in, Attrs&) {
+    require_same_dtype(op, in);
+    require_float(op, in[0]);
+    return {in[0].dtype, broadcast_dims(op, in)};
+}
+
+inline ValueType matmul(std::string_view op, Ins in, Attrs&) {
+    require_same_dtype(op, in);
+    require_float(op, in[0]);
+    const Dims& a = in[0].dims;
+    const Dims& b = in[1].dims;
+    if (a.empty() || b.empty()) throw Error(where_of(op), "operands of rank >= 1", shape_string(a) + " x " + shape_string(b));
+    const std::size_t ka = a.back();
+    const std::size_t kb = b.size() == 1 ? b[0] : b[b.size() - 2];
+    if (ka != kb)
+        throw Error(where_of(op), "equal inner dimensions", shape_string(a) + " x " + shape_string(b));
+    Dims ba(a.begin(), a.end() - std::min<std::size_t>(a.size(), 2));
+    Dims bb(b.begin(), b.end() - std::min<std::size_t>(b.size(), 2));
+    const ValueType ta{in[0].dtype, ba}, tb{in[0].dtype, bb};
+    const ValueType both[] = {ta, tb};
+    Dims out;
+    try {
+        out = broadcast_dims(op, both);
+    } catch (const Error&) {
+        throw Error(where_of(op), "batch dimensions that broadcast", shape_string(a) + " x " + shape_string(b));
+    }
+    if (a.size() >= 2) out.push_back(a[a.size() - 2]);
+    if (b.size() >= 2) out.push_back(b.back());
+    return {in[0].dtype, out};
+}
+
+inline ValueType transpose(std::string_view op, Ins in, Attrs& at) {
+    const Dims& d = in[0].dims;
+    if (at.ints.empty())  // default: reverse all axes
+        for (std::size_t i = d.size(); i-- > 0;) at.ints.push_back(i);
+    std::vector<bool> seen(d.size(), false);
+    bool ok = at.ints.size() == d.size();
+    for (std::size_t p : at.ints) {
+        if (!ok || p >= d.size() || seen[p]) {
+            ok = false;
+            break;
+        }
+        seen[p] = true;
+    }
+    if (!ok) throw Error(where_of(op), "a permutation of the " + std::to_string(d.size()) + " axes of " + shape_string(d), shape_string(at.ints));
+    Dims out(d.size());
+    for (std::size_t i = 0; i < d.size(); ++i) out[i] = d[at.ints[i]];
+    return {in[0].dtype, out};
+}
+
+inline std::size_t product(const Dims& d) {
+    std::size_t n = 1;
+    for (auto x : d) n *= x;
+    return n;
+}
+
+inline ValueType reshape(std::string_view op, Ins in, Attrs& at) {
+    if (product(at.ints) != product(in[0].dims))
+        throw Error(where_of(op), "a target with " + std::to_string(product(in[0].dims)) + " elements like " + shape_string(in[0].dims),
+                    shape_string(at.ints));
+    return {in[0].dtype, at.ints};
+}
+
+inline ValueType broadcast_to(std::string_view op, Ins in, Attrs& at) {
+    const ValueType target{in[0].dtype, at.ints};
+    const ValueType both[] = {in[0], target};
+    Dims out;
+    bool ok = in[0].dims.size() <= at.ints.size();
+    if (ok) {
+        try {
+            out = broadcast_dims(op, both);
+        } catch (const Error&) {
+            ok = false;
+        }
+    }
+    if (!ok || out != at.ints)
+        throw Error(where_of(op), "a shape that broadcasts to " + shape_string(at.ints), shape_string(in[0].dims));
+    return {in[0].dtype, at.ints};
+}
+
+inline ValueType concat(std::string_view op, Ins in, Attrs& at) {
+    if (in.empty()) throw Error(where_of(op), "at least one input", "none");
+    require_same_dtype(op, in);
+    const std::size_t ax = axis_of(op, at.axis, in[0].dims.size());
+    Dims out = in[0].dims;
+    out[ax] = 0;
+    for (const auto& t : in) {
+        bool ok = t.dims.size() == out.size();
+        for (std::size_t i = 0; ok && i < out.size(); ++i) ok = i == ax || t.dims[i] == out[i];
+        if (!ok)
+            throw Error(where_of(op), "inputs equal in every axis but " + std::to_string(ax) + " like " + shape_string(in[0].dims),
+                        shape_string(t.dims));
+        out[ax] += t.dims[ax];
+    }
+    return {in[0].dtype, out};
+}
+
+inline ValueType slice(std::string_view op, Ins in, Attrs& at) {
+    const std::size_t ax = axis_of(op, at.axis, in[0].dims.size());
+    if (at.start > at.stop || at.stop > in[0].dims[ax])
+        throw Error(where_of(op), "0 <= start <= stop <= " + std::to_string(in[0].dims[ax]) + " on axis " + std::to_string(ax),
+                    "[" + std::to_string(at.start) + ", " + std::to_string(at.stop) + ")");
+    Dims out = in[0].dims;
+    out[ax] = at.stop - at.start;
+    return {in[0].dtype, out};
+}
+
+inline ValueType reduce(std::string_view op, Ins in, Attrs& at) {
+    require_float(op, in[0]);
+    const Dims& d = in[0].dims;
+    if (at.all_axes) return {in[0].dtype, at.keepdims ? Dims(d.size(), 1) : Dims{}};
+    const std::size_t ax = axis_of(op, at.axis, d.size());
+    Dims out = d;
+    if (at.keepdims) out[ax] = 1;
+    else out.erase(out.begin() + static_cast<std::ptrdiff_t>(ax));
+    return {in[0].dtype, out};
+}
+
+inline ValueType softmax(std::string_view op, Ins in, Attrs& at) {
+    require_float(op, in[0]);
+    axis_of(op, at.axis, in[0].dims.size());
+    return in[0];
+}
+
+inline ValueType one_hot(std::string_view op, Ins in, Attrs& at) {
+    if (in[0].dtype != DType::i32) throw Error(where_of(op), "int32 labels", type_string(in[0]));
+    if (!is_float(at.dtype)) throw Error(where_of(op), "a float or double output type", std::string(dtype_name(at.dtype)));
+    if (at.start == 0) throw Error(where_of(op), "a depth >= 1", "0");
+    Dims out = in[0].dims;
+    out.push_back(at.start);
+    return {at.dtype, out};
+}
+
+inline ValueType argmax(std::string_view op, Ins in, Attrs& at) {
+    require_float(op, in[0]);
+    const std::size_t ax = axis_of(op, at.axis, in[0].dims.size());
+    if (in[0].dims[ax] == 0) throw Error(where_of(op), "a non-empty axis", shape_string(in[0].dims));
+    Dims out = in[0].dims;
+    if (at.keepdims) out[ax] = 1;
+    else out.erase(out.begin() + static_cast<std::ptrdiff_t>(ax));
+    return {DType::i32, out};
+}
+
+inline ValueType leaf(std::string_view op, Ins, Attrs&) {
+    throw Error(where_of(op), "a leaf made by Graph::input/param/constant", "a leaf op added through Graph::add");
+}
+
+}  // namespace infer
+}  // namespace graft

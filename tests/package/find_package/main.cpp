@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+// tests/package/find_package/main.cpp: a user of the INSTALLED graft (find_package + graft::graft).
+// One small matmul through the BLAS seam, checked against hand-computed values; nonzero exit if wrong.
+#include <graft/graft.hpp>
+
+#include <iostream>
+
+int main() {
+    const graft::Tensor<float, graft::Shape<2, 3>> a{{1, 2, 3}, {4, 5, 6}};
+    const graft::Tensor<float, graft::Shape<3, 2>> b{{7, 8}, {9, 10}, {11, 12}};
+    const graft::Tensor<float, graft::Shape<2, 2>> expected{{58, 64}, {139, 154}};
+    const auto c = graft::matmul(a, b);
+    std::cout << "graft " << graft::version << " (" << graft::blas::backend_name(graft::blas::Backend::automatic)
+              << "): " << c << '\n';
+    return graft::array_equal(c, expected) ? 0 : 1;
+}
