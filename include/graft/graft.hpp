@@ -11,6 +11,7 @@
 //      auto z = graft::matmul(x, graft::transposed(y));  // a cblas_sgemm with a transpose flag
 #pragma once
 
+#include "autodiff.hpp"
 #include "core.hpp"
 #include "exec.hpp"
 #include "graph.hpp"

@@ -73,12 +73,20 @@ struct broadcast_result {
 template <ShapeType A, ShapeType B>
 using broadcast_t = typename broadcast_result<A, B>::type;
 
+namespace detail {
+// A source of higher rank never fits; checked first because the arrays compared below must have equal sizes.
+template <ShapeType From, ShapeType To>
+constexpr bool broadcasts_to_impl() {
+    if constexpr (From::rank > To::rank) return false;
+    else return broadcastable(From::dims, To::dims) && broadcast_dims(From::dims, To::dims) == To::dims;
+}
+}  // namespace detail
+
 /// True when `From` broadcasts to exactly `To` (broadcast_to / expand).
 template <ShapeType From, ShapeType To>
 struct broadcasts_to
 {
-    static constexpr bool value = From::rank <= To::rank && detail::broadcastable(From::dims, To::dims) &&
-                                  detail::broadcast_dims(From::dims, To::dims) == To::dims;
+    static constexpr bool value = detail::broadcasts_to_impl<From, To>();
 };
 
 // ---------------------------------------------------------------- matmul
