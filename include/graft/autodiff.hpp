@@ -4,6 +4,7 @@
 #pragma once
 
 #include "autodiff/grad.hpp"
+#include "autodiff/gradcheck.hpp"
 #include "autodiff/unbroadcast.hpp"
 #include "autodiff/vjp.hpp"
 #include "graph.hpp"

@@ -52,7 +52,7 @@ inline bool has_gradient_path(const Graph& g, NodeId y, NodeId x) {
 /// Untyped grad: the adjoints of `wrt` for output `y` seeded with `seed` (default: 1 for a one-element y).
 /// A `wrt` node y does not depend on gets zeros of its shape.
 inline std::vector<NodeId> grad(Graph& g, NodeId y, std::span<const NodeId> wrt, std::optional<NodeId> seed = std::nullopt) {
-    const Node& out = g.node(y);
+    const Node out = g.node(y);  // a copy: building the seed appends nodes
     if (!op_info(out.op).differentiable && op_info(out.op).cls != OpClass::leaf)
         throw Error("grad", "a differentiable output", "op " + std::string(op_name(out.op)) + " (it has no gradient)");
     if (out.dtype != DType::f32 && out.dtype != DType::f64)
@@ -105,7 +105,7 @@ inline std::vector<NodeId> grad(Graph& g, NodeId y, std::span<const NodeId> wrt,
     }
     std::vector<NodeId> result;
     for (NodeId w : wrt) {
-        const Node& n = g.node(w);
+        const Node n = g.node(w);
         result.push_back(adjoint[w] != no_node ? adjoint[w] : ir::zeros(g, n.dtype, n.dims));
     }
     return result;

@@ -11,7 +11,7 @@
 namespace graft {
 
 /// The gradient `grad` (of the broadcast result) reduced to `target` dims.
-inline NodeId unbroadcast(Graph& g, NodeId grad, const Dims& target) {
+inline NodeId unbroadcast(Graph& g, NodeId grad, const Dims target) {  // target by value: it may live in g
     Dims d = g.node(grad).dims;
     if (d == target) return grad;
     NodeId x = grad;

@@ -26,7 +26,7 @@ using ir::sub;
 
 inline NodeId A(const Node& n) { return n.inputs[0]; }
 inline NodeId B(const Node& n) { return n.inputs[1]; }
-inline const Dims& dims_of(Graph& g, NodeId id) { return g.node(id).dims; }
+inline Dims dims_of(Graph& g, NodeId id) { return g.node(id).dims; }  // a copy: adding nodes moves storage
 
 inline void none(Graph&, const Node&, NodeId, std::span<NodeId>) {}
 
@@ -199,14 +199,14 @@ inline void slice_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
 }
 /// The reduced adjoint reshaped so it broadcasts against the reduction's input (keepdims form).
 inline NodeId keepdims_form(Graph& g, const Node& n, NodeId gy) {
-    const Dims& dx = dims_of(g, A(n));
+    const Dims dx = dims_of(g, A(n));
     Dims keep = dx;
     if (n.attrs.all_axes) keep.assign(dx.size(), 1);
     else keep[static_cast<std::size_t>(n.attrs.axis)] = 1;
     return ir::reshape(g, gy, keep);
 }
 inline std::size_t reduced_count(Graph& g, const Node& n) {
-    const Dims& dx = dims_of(g, A(n));
+    const Dims dx = dims_of(g, A(n));
     if (!n.attrs.all_axes) return dx[static_cast<std::size_t>(n.attrs.axis)];
     std::size_t c = 1;
     for (auto d : dx) c *= d;
@@ -223,7 +223,7 @@ inline void mean_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
 }
 // d max(x) = broadcast(g) * [x == max] / (number of maxima): ties share the gradient
 inline void max_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
-    const Dims& dx = dims_of(g, A(n));
+    const Dims dx = dims_of(g, A(n));
     const NodeId mask = ir::binary(g, OpKind::equal, A(n), keepdims_form(g, n, n.id));
     Attrs at = n.attrs;
     at.keepdims = true;

@@ -86,8 +86,8 @@ inline NodeId softmax(Graph& g, NodeId a, std::int64_t axis) {
     return g.add(OpKind::softmax, {a}, at);
 }
 /// Zeros with the given dtype and dims (a broadcast scalar: no large constant is stored).
-inline NodeId zeros(Graph& g, DType dtype, const Dims& dims) {
-    return broadcast_to(g, g.scalar_constant(dtype, 0.0), dims);
+inline NodeId zeros(Graph& g, DType dtype, Dims dims) {  // dims by value: it may live in g
+    return broadcast_to(g, g.scalar_constant(dtype, 0.0), std::move(dims));
 }
 
 }  // namespace graft::ir

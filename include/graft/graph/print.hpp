@@ -27,7 +27,10 @@ inline std::string format_double(double v) {
 }
 inline std::string dims_text(const Dims& d) {
     std::string s = "[";
-    for (std::size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
+    for (std::size_t i = 0; i < d.size(); ++i) {
+        if (i) s += ',';  // appended separately: `"," + to_string()` trips GCC 12's -Wrestrict at -O2 (PR 105329)
+        s += std::to_string(d[i]);
+    }
     return s + "]";
 }
 /// The attributes an op uses, as "{axis=1, keepdims}" (empty when it uses none).

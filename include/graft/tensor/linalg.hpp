@@ -52,6 +52,13 @@ struct matmul_operand<Transposed<T0, S0>> {
     static constexpr bool trans = true;
     static const T* ptr(const Transposed<T0, S0>& x) { return x.base(); }
 };
+template <class X>
+struct is_transposed : std::false_type {};
+template <class T0, class S0>
+struct is_transposed<Transposed<T0, S0>> : std::true_type {};
+template <class X>
+concept MatmulOperand = TensorLike<X> || is_transposed<std::remove_cvref_t<X>>::value;
+
 template <std::size_t N>
 constexpr std::size_t product(const std::array<std::size_t, N>& a) {
     std::size_t r = 1;
@@ -75,7 +82,7 @@ constexpr std::array<std::size_t, NB> batch_strides(const std::array<std::size_t
 
 /// Matrix product with NumPy semantics: Shape<M,K> x Shape<K,N> -> Shape<M,N>; batch dims broadcast;
 /// a rank-1 left operand is a row vector, a rank-1 right operand a column vector.
-template <class A, class B>
+template <detail::MatmulOperand A, detail::MatmulOperand B>
 auto matmul(const A& a, const B& b) {
     using OA = detail::matmul_operand<A>;
     using OB = detail::matmul_operand<B>;
