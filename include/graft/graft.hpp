@@ -15,4 +15,5 @@
 #include "core.hpp"
 #include "exec.hpp"
 #include "graph.hpp"
+#include "nn.hpp"
 #include "tensor.hpp"

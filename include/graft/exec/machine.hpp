@@ -7,7 +7,9 @@
 
 #include <cstddef>
 #include <cstring>
+#include <algorithm>
 #include <memory>
+#include <ostream>
 #include <span>
 #include <string>
 #include <string_view>
@@ -88,7 +90,11 @@ public:
             if (!bound_[s])
                 throw Error("Machine::run", "every input bound with let()", "input \"" + d.slots[s].name + "\" unbound");
         void* const* slots = ptr_.data();
-        for (const Instr& ins : d.instrs) ins.fn(ins, slots);
+        if (trace_) {
+            run_traced();
+        } else {
+            for (const Instr& ins : d.instrs) ins.fn(ins, slots);
+        }
         ++steps_;
     }
     /// Number of completed run() calls.
@@ -106,6 +112,22 @@ public:
     template <Element T, ShapeType S>
     TensorView<T, S> param(const Var<T, S>& v) {
         return params_->view<T, S>(v.node().name);
+    }
+
+    /// Raw storage of an output value, for code that updates in place (optimizers clipping gradients).
+    /// Throws graft::Error when `id` is not an output of the program.
+    [[nodiscard]] void* output_data(NodeId id) {
+        const auto s = prog_.slot_of(id);
+        if (s == UINT32_MAX || !prog_.data().slots[s].is_output)
+            throw Error("Machine::output_data(%" + std::to_string(id) + ")", "an output passed to compile()", "a value that is not an output");
+        return ptr_[s];
+    }
+
+    /// Teaching view of the tape: when set, run() prints every instruction with its input and output
+    /// values (tensors of up to `max_elements` elements in full, larger ones summarised). nullptr turns it off.
+    void set_trace(std::ostream* out, std::size_t max_elements = 16) {
+        trace_ = out;
+        trace_max_ = max_elements;
     }
 
     [[nodiscard]] const Program& program() const noexcept { return prog_; }
@@ -144,7 +166,47 @@ private:
         return {sl.dtype, &sl.dims, ptr_[s]};
     }
 
+    std::string value_text(std::uint32_t s) const {
+        const Slot& sl = prog_.data().slots[s];
+        std::string t = std::string(dtype_name(sl.dtype)) + shape_string(sl.dims) + " ";
+        const std::size_t n = sl.size();
+        const std::size_t shown = n <= trace_max_ ? n : std::min<std::size_t>(trace_max_, 4);
+        t += "[";
+        for (std::size_t i = 0; i < shown; ++i) {
+            double v = 0;
+            switch (sl.dtype) {
+                case DType::f32: v = static_cast<const float*>(ptr_[s])[i]; break;
+                case DType::f64: v = static_cast<const double*>(ptr_[s])[i]; break;
+                case DType::i32: v = static_cast<const std::int32_t*>(ptr_[s])[i]; break;
+                case DType::u8: v = static_cast<const std::uint8_t*>(ptr_[s])[i]; break;
+            }
+            t += (i ? ", " : "") + detail::format_double(v);
+        }
+        if (shown < n) t += ", ... (" + std::to_string(n) + " values)";
+        return t + "]";
+    }
+    void run_traced() {
+        const auto& d = prog_.data();
+        std::ostream& os = *trace_;
+        os << "-- run " << steps_ << "\n";
+        for (std::size_t k = 0; k < d.instrs.size(); ++k) {
+            const Instr& ins = d.instrs[k];
+            ins.fn(ins, ptr_.data());
+            const Slot& out = d.slots[ins.out];
+            os << "#" << k << " %" << ins.node << " = " << op_name(ins.op);
+            if (!out.name.empty()) os << " \"" << out.name << "\"";
+            os << "\n";
+            for (auto i : ins.in) {
+                const Slot& sl = d.slots[i];
+                os << "     in  %" << sl.node << (sl.name.empty() ? "" : " \"" + sl.name + "\"") << " " << value_text(i) << "\n";
+            }
+            os << "     out %" << out.node << " " << value_text(ins.out) << "\n";
+        }
+    }
+
     Program prog_;
+    std::ostream* trace_ = nullptr;
+    std::size_t trace_max_ = 16;
     std::shared_ptr<ParamStore> params_;
     AlignedBuffer<unsigned char> arena_;
     std::vector<void*> ptr_;

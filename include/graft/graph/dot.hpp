@@ -34,7 +34,8 @@ inline std::string to_dot(const Graph& g, const DotOptions& opt = {}) {
     std::string s = "digraph graft {\n  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=10];\n";
     if (!opt.title.empty()) s += "  label=\"" + detail::dot_escape(opt.title) + "\";\n  labelloc=t;\n";
     for (const auto& n : g.nodes()) {
-        std::string label = "%" + std::to_string(n.id) + " " + std::string(op_name(n.op));
+        std::string label = "%";  // built by appending: `"%" + to_string()` trips GCC 12's -Wrestrict at -O2
+        label += std::to_string(n.id) + " " + std::string(op_name(n.op));
         if (!n.name.empty()) label += "\\n" + detail::dot_escape(n.name);
         const std::string at = detail::attrs_text(n);
         if (!at.empty()) label += "\\n" + detail::dot_escape(at);

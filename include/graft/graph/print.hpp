@@ -88,16 +88,38 @@ inline std::string constant_text(const Graph& g, const Node& n) {
 
 /// One line for one node: `%4 = add %2 %3 f32[64,256]`, with "name" and attributes when present.
 inline std::string print_node(const Graph& g, const Node& n) {
-    std::string s = "%" + std::to_string(n.id) + " = " + std::string(op_name(n.op));
-    if (!n.name.empty()) s += " \"" + n.name + "\"";
-    for (NodeId i : n.inputs) s += " %" + std::to_string(i);
+    // Appended piece by piece: `"literal" + std::string&&` trips GCC 12's -Wrestrict at -O3 (PR 105329).
+    std::string s = "%";
+    s += std::to_string(n.id);
+    s += " = ";
+    s += op_name(n.op);
+    if (!n.name.empty()) {
+        s += " \"";
+        s += n.name;
+        s += '"';
+    }
+    for (NodeId i : n.inputs) {
+        s += " %";
+        s += std::to_string(i);
+    }
     const std::string at = detail::attrs_text(n);
-    if (!at.empty()) s += " " + at;
-    s += " " + std::string(dtype_name(n.dtype)) + detail::dims_text(n.dims);
-    if (n.op == OpKind::param) s += " " + init::describe(n.init);
+    if (!at.empty()) {
+        s += ' ';
+        s += at;
+    }
+    s += ' ';
+    s += dtype_name(n.dtype);
+    s += detail::dims_text(n.dims);
+    if (n.op == OpKind::param) {
+        s += ' ';
+        s += init::describe(n.init);
+    }
     if (n.op == OpKind::constant) {
         const std::string v = detail::constant_text(g, n);
-        if (!v.empty()) s += " " + v;
+        if (!v.empty()) {
+            s += ' ';
+            s += v;
+        }
     }
     return s;
 }

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+// graft/nn/layers/linear.hpp: Linear<In, Out>, y = x W + b with W [In, Out] and b [Out].
+// A thin helper: it creates the two params (named "<name>.weight", "<name>.bias") and returns typed Vars;
+// the same graph can always be written by hand.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../../graph/build.hpp"
+#include "../init.hpp"
+
+namespace graft::nn {
+
+/// Options of a Linear layer (weights Glorot-uniform from the seed, bias zeros, as Keras does).
+struct LinearOptions {
+    bool bias = true;
+    Init weight_init = init::glorot_uniform(0);  ///< its seed is replaced by the layer's seed
+    Init bias_init = init::zeros();
+};
+
+template <std::size_t In, std::size_t Out, FloatElement T = float>
+class Linear {
+public:
+    Linear(Graph& g, const std::string& name, std::uint64_t seed, LinearOptions opt = {}) {
+        Init w = opt.weight_init;
+        w.seed = seed;
+        weight = g.param<T, In, Out>(name + ".weight", w);
+        if (opt.bias) bias = g.param<T, Out>(name + ".bias", opt.bias_init);
+    }
+    /// x [..., In] -> [..., Out].
+    template <ShapeType S>
+    auto operator()(const Var<T, S>& x) const {
+        static_assert(S::rank >= 1 && S::dims[S::rank - 1] == In, "graft::nn::Linear: the input's last dim must equal In");
+        auto y = matmul(x, weight);
+        if (bias.valid()) return y + bias;  // same type as y: the bias broadcasts over the leading dims
+        return y;
+    }
+    /// The layer's parameters (weight, then bias if any).
+    [[nodiscard]] std::vector<NodeId> params() const {
+        std::vector<NodeId> p{weight.id()};
+        if (bias.valid()) p.push_back(bias.id());
+        return p;
+    }
+
+    Var<T, Shape<In, Out>> weight;
+    Var<T, Shape<Out>> bias;  ///< invalid (default-constructed) without bias
+};
+
+/// Activation functors, for composing with chain(): chain(x, fc1, ReLU{}, fc2).
+struct ReLU { template <VarType V> auto operator()(const V& x) const { return relu(x); } };
+struct Tanh { template <VarType V> auto operator()(const V& x) const { return tanh(x); } };
+struct Sigmoid { template <VarType V> auto operator()(const V& x) const { return sigmoid(x); } };
+
+/// f_n(...f_2(f_1(x))): Sequential-style composition of layers and functors, each step typed.
+template <class X>
+auto chain(const X& x) { return x; }
+template <class X, class F, class... Fs>
+auto chain(const X& x, const F& f, const Fs&... fs) { return chain(f(x), fs...); }
+
+}  // namespace graft::nn

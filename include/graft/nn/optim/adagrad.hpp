@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+// graft/nn/optim/adagrad.hpp: Adagrad (PyTorch's rule):
+//   clr = lr / (1 + (t - 1) lr_decay);  g += wd p;  s += g^2;  p -= clr g / (sqrt(s) + eps)
+#pragma once
+
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "optimizer.hpp"
+
+namespace graft::nn {
+
+struct AdagradOptions {
+    double lr = 0.01;
+    double lr_decay = 0.0;
+    double weight_decay = 0.0;
+    double initial_accumulator_value = 0.0;
+    double eps = 1e-10;
+};
+
+class Adagrad final : public Optimizer {
+public:
+    Adagrad(Machine& m, const ParamGrads& pg, AdagradOptions o = {}) : Optimizer("Adagrad", m, pg, o.lr, 1), o_(o) {
+        check_hyper("Adagrad", "lr_decay", o.lr_decay, 0.0);
+        check_hyper("Adagrad", "weight_decay", o.weight_decay, 0.0);
+        check_hyper("Adagrad", "initial_accumulator_value", o.initial_accumulator_value, 0.0);
+        check_hyper("Adagrad", "eps", o.eps, 0.0);
+        for (auto& b : bound_mut())
+            with_typed(b, [&](auto* p, const auto*) {
+                using T = std::remove_pointer_t<decltype(p)>;
+                T* s = reinterpret_cast<T*>(b.state[0].data());
+                for (std::size_t i = 0; i < b.n; ++i) s[i] = static_cast<T>(o.initial_accumulator_value);
+            });
+    }
+
+private:
+    std::vector<Bound>& bound_mut() { return const_cast<std::vector<Bound>&>(bound()); }
+    void update(Bound& b) override {
+        with_typed(b, [&](auto* p, const auto* g) {
+            using T = std::remove_pointer_t<decltype(p)>;
+            T* s = reinterpret_cast<T*>(b.state[0].data());
+            const T clr = static_cast<T>(lr / (1.0 + static_cast<double>(t_ - 1) * o_.lr_decay));
+            const T wd = static_cast<T>(o_.weight_decay), eps = static_cast<T>(o_.eps);
+            for (std::size_t i = 0; i < b.n; ++i) {
+                const T gi = g[i] + wd * p[i];
+                s[i] += gi * gi;
+                p[i] -= clr * gi / (std::sqrt(s[i]) + eps);
+            }
+        });
+    }
+    AdagradOptions o_;
+};
+
+}  // namespace graft::nn

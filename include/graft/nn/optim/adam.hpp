@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+// graft/nn/optim/adam.hpp: AdamW, and Adam as its special case with coupled (L2) weight decay.
+//   AdamW: p *= 1 - lr * wd;  Adam: g += wd * p
+//   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+#pragma once
+
+#include <cmath>
+#include <type_traits>
+
+#include "optimizer.hpp"
+
+namespace graft::nn {
+
+struct AdamOptions {
+    double lr = 1e-3;
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double eps = 1e-8;
+    double weight_decay = 0.0;
+};
+
+/// Adam with decoupled weight decay (Loshchilov & Hutter); with decoupled = false it is Adam.
+class AdamW : public Optimizer {
+public:
+    AdamW(Machine& m, const ParamGrads& pg, AdamOptions o = {.lr = 1e-3, .weight_decay = 1e-2}) : AdamW("AdamW", m, pg, o, true) {}
+
+protected:
+    AdamW(const char* name, Machine& m, const ParamGrads& pg, AdamOptions o, bool decoupled)
+        : Optimizer(name, m, pg, o.lr, 2), o_(o), decoupled_(decoupled) {
+        check_hyper(name, "beta1", o.beta1, 0.0, 1.0, true);
+        check_hyper(name, "beta2", o.beta2, 0.0, 1.0, true);
+        check_hyper(name, "eps", o.eps, 0.0);
+        check_hyper(name, "weight_decay", o.weight_decay, 0.0);
+    }
+
+private:
+    void update(Bound& b) override {
+        with_typed(b, [&](auto* p, const auto* g) {
+            using T = std::remove_pointer_t<decltype(p)>;
+            T* m = reinterpret_cast<T*>(b.state[0].data());
+            T* v = reinterpret_cast<T*>(b.state[1].data());
+            const double t = static_cast<double>(t_);
+            const T b1 = static_cast<T>(o_.beta1), b2 = static_cast<T>(o_.beta2), eps = static_cast<T>(o_.eps);
+            const T c1 = static_cast<T>(1.0 / (1.0 - std::pow(o_.beta1, t)));
+            const T c2 = static_cast<T>(1.0 / (1.0 - std::pow(o_.beta2, t)));
+            const T lr_ = static_cast<T>(lr), wd = static_cast<T>(o_.weight_decay);
+            const T decay = static_cast<T>(1.0 - lr * o_.weight_decay);
+            for (std::size_t i = 0; i < b.n; ++i) {
+                T gi = g[i];
+                if (decoupled_) p[i] *= decay;
+                else gi += wd * p[i];
+                m[i] = b1 * m[i] + (T(1) - b1) * gi;
+                v[i] = b2 * v[i] + (T(1) - b2) * gi * gi;
+                p[i] -= lr_ * (m[i] * c1) / (std::sqrt(v[i] * c2) + eps);
+            }
+        });
+    }
+    AdamOptions o_;
+    bool decoupled_;
+};
+
+/// Adam: AdamW with the weight decay added to the gradient (L2), PyTorch's Adam.
+class Adam final : public AdamW {
+public:
+    Adam(Machine& m, const ParamGrads& pg, AdamOptions o = {}) : AdamW("Adam", m, pg, o, false) {}
+};
+
+}  // namespace graft::nn

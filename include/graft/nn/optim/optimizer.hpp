@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+// graft/nn/optim/optimizer.hpp: ParamGrads (parameters with their gradient nodes) and Optimizer, the one
+// update loop every optimizer shares. An optimizer binds, once, each parameter's buffer in the
+// ParamStore and its gradient's buffer in the Machine; step() then updates in place and allocates
+// nothing. A parameter with no gradient path to the loss is an error naming it, never a skipped update.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "../../autodiff/grad.hpp"
+#include "../../exec/machine.hpp"
+
+namespace graft::nn {
+
+/// A parameter and the node holding its gradient.
+struct ParamGrad {
+    NodeId param = no_node;
+    NodeId grad = no_node;
+    std::string name;
+};
+
+/// The gradients of a loss with respect to a list of parameters, as graph nodes.
+struct ParamGrads {
+    NodeId loss = no_node;
+    std::vector<ParamGrad> items;
+
+    /// Output list for compile(): the given outputs first, then every gradient.
+    template <VarType... V>
+    [[nodiscard]] std::vector<NodeId> outputs(const V&... first) const {
+        std::vector<NodeId> ids{first.id()...};
+        for (const auto& it : items) ids.push_back(it.grad);
+        return ids;
+    }
+};
+
+namespace detail {
+template <class X>
+void collect_params(std::vector<NodeId>& out, const X& x) {
+    if constexpr (VarType<X>) out.push_back(x.id());
+    else if constexpr (requires { x.params(); }) {
+        for (NodeId id : x.params()) out.push_back(id);
+    } else {
+        for (NodeId id : x) out.push_back(id);  // a range of NodeIds
+    }
+}
+}  // namespace detail
+
+/// grad(loss, params...) for parameters given as Vars, layers (anything with params()) or NodeId lists.
+/// Throws graft::Error naming the first parameter that is not a param node or has no gradient path.
+template <VarType L, class... P>
+ParamGrads param_grads(const L& loss, const P&... params) {
+    static_assert(L::shape_type::size == 1, "graft::nn::param_grads: the loss must have one element");
+    Graph& g = loss.graph();
+    std::vector<NodeId> ids;
+    (detail::collect_params(ids, params), ...);
+    if (ids.empty()) throw Error("nn::param_grads", "at least one parameter", "none");
+    for (NodeId id : ids) {
+        const Node& n = g.node(id);
+        if (n.op != OpKind::param)
+            throw Error("nn::param_grads", "parameters (param nodes)", std::string(op_name(n.op)) + " node %" + std::to_string(id));
+        if (!has_gradient_path(g, loss.id(), id))
+            throw Error("nn::param_grads: param \"" + n.name + "\"", "a gradient path from the loss", "none (the loss does not depend on it)");
+    }
+    const std::vector<NodeId> gs = grad(g, loss.id(), ids);
+    ParamGrads pg;
+    pg.loss = loss.id();
+    for (std::size_t i = 0; i < ids.size(); ++i) pg.items.push_back({ids[i], gs[i], g.node(ids[i]).name});
+    return pg;
+}
+
+/// Rejects NaN as well as out-of-range values (`!(x >= lo)` is true for NaN).
+inline void check_hyper(const char* opt, const char* name, double v, double lo, double hi = INFINITY, bool hi_open = false) {
+    const bool ok = v >= lo && std::isfinite(v) && (hi_open ? v < hi : v <= hi);
+    if (!ok) {
+        std::string range = "[" + std::to_string(lo) + ", " + (std::isinf(hi) ? std::string("inf") : std::to_string(hi)) + (hi_open ? ")" : "]");
+        throw Error(std::string("nn::") + opt + ": " + name, "a finite value in " + range, std::to_string(v));
+    }
+}
+
+/// The shared part of every optimizer: bound buffers, the learning rate, the step count, clipping.
+class Optimizer {
+public:
+    struct Bound {
+        std::string name;
+        DType dtype = DType::f32;
+        std::size_t n = 0;
+        void* param = nullptr;
+        void* grad = nullptr;
+        std::vector<AlignedBuffer<unsigned char>> state;  ///< per-optimizer moment buffers, allocated once
+    };
+
+    virtual ~Optimizer() = default;
+    Optimizer(const Optimizer&) = delete;
+    Optimizer& operator=(const Optimizer&) = delete;
+
+    /// Applies one update from the gradients of the machine's last run(). Allocates nothing.
+    void step() {
+        if (machine_->steps() == 0) throw Error(std::string("nn::") + name_ + "::step", "gradients from a run() of the machine", "no run() yet");
+        if (schedule) lr = schedule(t_);
+        check_hyper(name_, "lr", lr, 0.0);
+        ++t_;
+        for (auto& b : bound_) update(b);
+    }
+    /// Scales all gradients so their global L2 norm is at most max_norm; returns the norm before clipping.
+    double clip_grad_norm(double max_norm) {
+        check_hyper(name_, "max_norm", max_norm, 0.0);
+        double total = 0;
+        for (auto& b : bound_) total += sumsq(b);
+        const double norm = std::sqrt(total);
+        if (norm > max_norm && norm > 0) {
+            const double scale = max_norm / (norm + 1e-6);
+            for (auto& b : bound_) {
+                if (b.dtype == DType::f32) for (std::size_t i = 0; i < b.n; ++i) static_cast<float*>(b.grad)[i] *= static_cast<float>(scale);
+                else for (std::size_t i = 0; i < b.n; ++i) static_cast<double*>(b.grad)[i] *= scale;
+            }
+        }
+        return norm;
+    }
+    /// Steps taken so far.
+    [[nodiscard]] std::size_t steps() const noexcept { return t_; }
+    /// The bound parameters, in order.
+    [[nodiscard]] const std::vector<Bound>& bound() const noexcept { return bound_; }
+
+    double lr;                                 ///< learning rate used by the next step()
+    std::function<double(std::size_t)> schedule;  ///< if set, lr = schedule(step index) before each step
+
+protected:
+    Optimizer(const char* name, Machine& m, const ParamGrads& pg, double lr_, std::size_t state_buffers)
+        : lr(lr_), name_(name), machine_(&m) {
+        check_hyper(name_, "lr", lr_, 0.0);
+        if (pg.items.empty()) throw Error(std::string("nn::") + name, "at least one parameter", "none");
+        for (const auto& it : pg.items) {
+            auto* e = m.params().find(it.name);
+            if (!e) throw Error(std::string("nn::") + name + ": param \"" + it.name + "\"", "a parameter the machine holds", "none");
+            Bound b;
+            b.name = it.name;
+            b.dtype = e->dtype;
+            b.n = e->size();
+            b.param = e->data.data();
+            try {
+                b.grad = m.output_data(it.grad);
+            } catch (const Error&) {
+                throw Error(std::string("nn::") + name + ": param \"" + it.name + "\"", "its gradient among the program's outputs (compile(g, grads.outputs(...)))", "not an output");
+            }
+            for (std::size_t k = 0; k < state_buffers; ++k) b.state.emplace_back(e->data.size());
+            bound_.push_back(std::move(b));
+        }
+    }
+    /// The optimizer's rule for one parameter; t_ is already the 1-based index of this step.
+    virtual void update(Bound& b) = 0;
+    std::size_t t_ = 0;
+    const char* name_;
+
+private:
+    static double sumsq(const Bound& b) {
+        double s = 0;
+        if (b.dtype == DType::f32) for (std::size_t i = 0; i < b.n; ++i) s += double(static_cast<float*>(b.grad)[i]) * static_cast<float*>(b.grad)[i];
+        else for (std::size_t i = 0; i < b.n; ++i) s += static_cast<double*>(b.grad)[i] * static_cast<double*>(b.grad)[i];
+        return s;
+    }
+    Machine* machine_;
+    std::vector<Bound> bound_;
+};
+
+/// Calls f.template operator()<T>(param, grad, state...) with the buffers typed by the parameter's dtype.
+template <class F>
+void with_typed(Optimizer::Bound& b, F&& f) {
+    if (b.dtype == DType::f32) f(static_cast<float*>(b.param), static_cast<const float*>(b.grad));
+    else f(static_cast<double*>(b.param), static_cast<const double*>(b.grad));
+}
+
+}  // namespace graft::nn

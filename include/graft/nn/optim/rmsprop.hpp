@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+// graft/nn/optim/rmsprop.hpp: RMSprop (PyTorch's rule, optional centering and momentum):
+//   g += wd p;  s = a s + (1 - a) g^2;  centered: ga = a ga + (1 - a) g, d = sqrt(s - ga^2) + eps, else d = sqrt(s) + eps
+//   momentum: buf = mu buf + g / d, p -= lr buf;  else p -= lr g / d
+#pragma once
+
+#include <cmath>
+#include <type_traits>
+
+#include "optimizer.hpp"
+
+namespace graft::nn {
+
+struct RMSpropOptions {
+    double lr = 0.01;
+    double alpha = 0.99;
+    double eps = 1e-8;
+    double weight_decay = 0.0;
+    double momentum = 0.0;
+    bool centered = false;
+};
+
+class RMSprop final : public Optimizer {
+public:
+    RMSprop(Machine& m, const ParamGrads& pg, RMSpropOptions o = {}) : Optimizer("RMSprop", m, pg, o.lr, 3), o_(o) {
+        check_hyper("RMSprop", "alpha", o.alpha, 0.0, 1.0);
+        check_hyper("RMSprop", "eps", o.eps, 0.0);
+        check_hyper("RMSprop", "weight_decay", o.weight_decay, 0.0);
+        check_hyper("RMSprop", "momentum", o.momentum, 0.0);
+    }
+
+private:
+    void update(Bound& b) override {
+        with_typed(b, [&](auto* p, const auto* g) {
+            using T = std::remove_pointer_t<decltype(p)>;
+            T* sq = reinterpret_cast<T*>(b.state[0].data());
+            T* ga = reinterpret_cast<T*>(b.state[1].data());
+            T* buf = reinterpret_cast<T*>(b.state[2].data());
+            const T a = static_cast<T>(o_.alpha), eps = static_cast<T>(o_.eps), wd = static_cast<T>(o_.weight_decay);
+            const T mu = static_cast<T>(o_.momentum), lr_ = static_cast<T>(lr);
+            for (std::size_t i = 0; i < b.n; ++i) {
+                const T gi = g[i] + wd * p[i];
+                sq[i] = a * sq[i] + (T(1) - a) * gi * gi;
+                T avg;
+                if (o_.centered) {
+                    ga[i] = a * ga[i] + (T(1) - a) * gi;
+                    avg = std::sqrt(sq[i] - ga[i] * ga[i]) + eps;
+                } else {
+                    avg = std::sqrt(sq[i]) + eps;
+                }
+                if (o_.momentum > 0) {
+                    buf[i] = mu * buf[i] + gi / avg;
+                    p[i] -= lr_ * buf[i];
+                } else {
+                    p[i] -= lr_ * gi / avg;
+                }
+            }
+        });
+    }
+    RMSpropOptions o_;
+};
+
+}  // namespace graft::nn

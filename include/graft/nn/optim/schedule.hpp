@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// graft/nn/optim/schedule.hpp: learning-rate schedules as callables of the step index, for
+// Optimizer::schedule: StepLR, CosineAnnealingLR and LinearWarmup (which wraps another schedule).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <numbers>
+
+#include "optimizer.hpp"
+
+namespace graft::nn {
+
+/// lr = base * gamma^(floor(step / step_size)).
+struct StepLR {
+    double base;
+    std::size_t step_size;
+    double gamma = 0.1;
+    double operator()(std::size_t step) const {
+        if (step_size == 0) throw Error("nn::StepLR", "step_size >= 1", "0");
+        return base * std::pow(gamma, static_cast<double>(step / step_size));
+    }
+};
+
+/// lr = eta_min + (base - eta_min) * (1 + cos(pi * min(step, t_max) / t_max)) / 2.
+struct CosineAnnealingLR {
+    double base;
+    std::size_t t_max;
+    double eta_min = 0.0;
+    double operator()(std::size_t step) const {
+        if (t_max == 0) throw Error("nn::CosineAnnealingLR", "t_max >= 1", "0");
+        const double s = static_cast<double>(step < t_max ? step : t_max);
+        return eta_min + (base - eta_min) * (1 + std::cos(std::numbers::pi * s / static_cast<double>(t_max))) / 2;
+    }
+};
+
+/// Linear ramp from base/warmup_steps up to `after(0)` over warmup_steps, then `after(step - warmup_steps)`.
+struct LinearWarmup {
+    std::size_t warmup_steps;
+    std::function<double(std::size_t)> after;
+    double operator()(std::size_t step) const {
+        if (step < warmup_steps) return after(0) * static_cast<double>(step + 1) / static_cast<double>(warmup_steps);
+        return after(step - warmup_steps);
+    }
+};
+
+}  // namespace graft::nn

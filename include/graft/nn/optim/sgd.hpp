@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+// graft/nn/optim/sgd.hpp: SGD with momentum, dampening, Nesterov and weight decay (PyTorch's rule):
+//   g = grad + wd * p;  buf = momentum * buf + (1 - dampening) * g  (buf = g on the first step);
+//   g = nesterov ? g + momentum * buf : buf;  p -= lr * g.   Plain SGD is momentum = 0.
+#pragma once
+
+#include <type_traits>
+
+#include "optimizer.hpp"
+
+namespace graft::nn {
+
+struct SGDOptions {
+    double lr = 0.01;
+    double momentum = 0.0;
+    double dampening = 0.0;
+    double weight_decay = 0.0;
+    bool nesterov = false;
+};
+
+class SGD final : public Optimizer {
+public:
+    SGD(Machine& m, const ParamGrads& pg, SGDOptions o = {}) : Optimizer("SGD", m, pg, o.lr, o.momentum != 0.0 ? 1 : 0), o_(o) {
+        check_hyper("SGD", "momentum", o.momentum, 0.0);
+        check_hyper("SGD", "dampening", o.dampening, 0.0, 1.0);
+        check_hyper("SGD", "weight_decay", o.weight_decay, 0.0);
+        if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
+            throw Error("nn::SGD: nesterov", "momentum > 0 and dampening == 0", "momentum " + std::to_string(o.momentum) + ", dampening " + std::to_string(o.dampening));
+    }
+
+private:
+    void update(Bound& b) override {
+        with_typed(b, [&](auto* p, const auto* g) {
+            using T = std::remove_pointer_t<decltype(p)>;
+            const T lr_ = static_cast<T>(lr), wd = static_cast<T>(o_.weight_decay), mu = static_cast<T>(o_.momentum);
+            const T damp = static_cast<T>(1 - o_.dampening);
+            T* buf = o_.momentum != 0.0 ? reinterpret_cast<T*>(b.state[0].data()) : nullptr;
+            const bool first = t_ == 1;
+            for (std::size_t i = 0; i < b.n; ++i) {
+                T d = g[i] + wd * p[i];
+                if (buf) {
+                    buf[i] = first ? d : mu * buf[i] + damp * d;
+                    d = o_.nesterov ? d + mu * buf[i] : buf[i];
+                }
+                p[i] -= lr_ * d;
+            }
+        });
+    }
+    SGDOptions o_;
+};
+
+}  // namespace graft::nn
