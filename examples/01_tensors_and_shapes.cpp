@@ -2,7 +2,7 @@
 // examples/01_tensors_and_shapes.cpp: a short tour of Tensor<T, Shape<...>>.
 // Shapes are types: broadcasting, reductions and matmul compute their result shapes at compile time,
 // and a shape mistake is a compile error that names both shapes (see the commented-out line below).
-#include <graft/graft.hpp>
+#include <graft/tensor.hpp>
 
 #include <iostream>
 #include <type_traits>

@@ -2,7 +2,7 @@
 // examples/matmul_blas.cpp: the seed's 2x3 times 3x2 product, three ways through the one BLAS seam.
 // matmul(a, b) is a cblas_sgemm (an Eigen product under GRAFT_NO_BLAS); transposed(x) hands the GEMM a
 // transpose flag instead of copying; blas::gemm is the seam itself, writing into a buffer you own.
-#include <graft/graft.hpp>
+#include <graft/tensor.hpp>
 
 #include <iostream>
 

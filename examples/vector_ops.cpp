@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // examples/vector_ops.cpp: vectors the Gonum floats way: in-place add_to and axpy, then sum and dot.
 // add_to(y, x) and axpy(alpha, x, y) update y in place and allocate nothing.
-#include <graft/graft.hpp>
+#include <graft/tensor.hpp>
 
 #include <iostream>
 

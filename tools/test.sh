@@ -6,7 +6,7 @@
 # OPENBLAS_* variables in the environment are passed through untouched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/deps.sh
+tools/deps.sh dataset-fashion-mnist
 jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$jobs"

@@ -8,6 +8,7 @@
 #include "exec/memory_plan.hpp"
 #include "exec/param_store.hpp"
 #include "exec/program.hpp"
+#include "exec/reference.hpp"
 #include "exec/schedule.hpp"
 #include "graph.hpp"
 #include "tensor.hpp"

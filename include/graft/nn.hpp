@@ -5,6 +5,9 @@
 
 #include "autodiff.hpp"
 #include "exec.hpp"
+#include "nn/checkpoint.hpp"
+#include "nn/data.hpp"
+#include "nn/history.hpp"
 #include "nn/init.hpp"
 #include "nn/layers/linear.hpp"
 #include "nn/losses.hpp"

@@ -67,7 +67,7 @@ TEST_CASE("a copied Rng continues with the same values as the original", "[core]
     for (int i = 0; i < 100; ++i) REQUIRE(a.normal() == b.normal());
 }
 
-TEST_CASE("uniform() stays in [0, 1) with mean 1/2 and variance 1/12", "[core][random]") {
+TEST_CASE("uniform() stays at or above 0 and below 1, with mean 1/2 and variance 1/12", "[core][random]") {
     Rng r(2024);
     const int n = 1'000'000;
     double lo = 1, hi = 0, s = 0, s2 = 0;
@@ -87,7 +87,7 @@ TEST_CASE("uniform() stays in [0, 1) with mean 1/2 and variance 1/12", "[core][r
     CHECK(var == Approx(1.0 / 12).margin(0.001));
 }
 
-TEST_CASE("uniform(lo, hi) stays in [lo, hi) and covers it", "[core][random]") {
+TEST_CASE("uniform(lo, hi) stays at or above lo and below hi, and covers the interval", "[core][random]") {
     Rng r(9);
     double lo = 1e9, hi = -1e9, s = 0;
     const int n = 200'000;
@@ -142,7 +142,7 @@ TEST_CASE("normal(mean, stddev) shifts and scales", "[core][random]") {
     CHECK(sd == Approx(3.0).margin(0.03));
 }
 
-TEST_CASE("below(n) returns every value in [0, n) about equally often", "[core][random]") {
+TEST_CASE("below(n) returns every value from 0 to n-1 about equally often", "[core][random]") {
     Rng r(77);
     std::array<int, 6> count{};
     const int n = 60'000;

@@ -3,7 +3,7 @@
 #   MODE=install           cmake --install GRAFT_BUILD_DIR --prefix PREFIX (a fresh prefix every run)
 #   MODE=find_package      configure find_package/ against PREFIX, build it, run it
 #   MODE=add_subdirectory  configure add_subdirectory/ on GRAFT_SOURCE_DIR, build it, run it
-#   MODE=pkg_config        check `pkg-config --cflags graft` from PREFIX, compile find_package/main.cpp with it, run it
+#   MODE=pkg_config        check `pkg-config --cflags graft` from PREFIX, compile add_subdirectory/main.cpp with it, run it
 # Other inputs: WORK_DIR (scratch dir), CXX, GENERATOR, MAKE_PROGRAM, EIGEN3_DIR, WARN_FLAGS, PKG_CONFIG.
 cmake_minimum_required(VERSION 3.21)
 
@@ -97,7 +97,7 @@ elseif(MODE STREQUAL "pkg_config")
   separate_arguments(warn UNIX_COMMAND "${WARN_FLAGS}")
   file(MAKE_DIRECTORY ${WORK_DIR}/pkg_config-build)
   set(exe ${WORK_DIR}/pkg_config-build/app)
-  step("compile with pkg-config flags" ${CXX} -O1 ${warn} ${cflags} ${here}/find_package/main.cpp -o ${exe} ${libs})
+  step("compile with pkg-config flags" ${CXX} -O1 ${warn} ${cflags} ${here}/add_subdirectory/main.cpp -o ${exe} ${libs})
   step("run pkg_config app" ${exe})
   message("${step_output}")
 

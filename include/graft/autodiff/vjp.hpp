@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <utility>
 
 #include "../graph/ir.hpp"
 #include "unbroadcast.hpp"
@@ -262,13 +263,19 @@ inline constexpr VjpFn vjp_table[] = {
 
 static_assert(std::size(vjp_table) == static_cast<std::size_t>(OpKind::count), "graft: vjp_table needs one entry per OpKind");
 namespace detail {
-constexpr bool vjp_table_matches_op_table() {
-    for (std::size_t i = 0; i < std::size(op_table); ++i)
-        if ((vjp_table[i] != nullptr) != op_table[i].differentiable) return false;
-    return true;
+// A null rule is recognised by matching it as a template argument, not by `rule != nullptr`: with
+// -fsanitize=null (part of UBSan) GCC will not fold that comparison for an inline function.
+template <VjpFn F>
+inline constexpr bool is_null_vjp = false;
+template <>
+inline constexpr bool is_null_vjp<nullptr> = true;
+template <std::size_t... I>
+constexpr bool vjp_table_matches_op_table(std::index_sequence<I...>) {
+    return ((!is_null_vjp<vjp_table[I]> == op_table[I].differentiable) && ...);
 }
 }  // namespace detail
-static_assert(detail::vjp_table_matches_op_table(), "graft: an op is marked differentiable in op_table but has no VJP rule, or the reverse");
+static_assert(detail::vjp_table_matches_op_table(std::make_index_sequence<std::size(vjp_table)>{}),
+              "graft: an op is marked differentiable in op_table but has no VJP rule, or the reverse");
 
 /// The VJP rule of an op (nullptr if it is not differentiable).
 constexpr VjpFn vjp_of(OpKind k) { return vjp_table[static_cast<std::size_t>(k)]; }

@@ -129,19 +129,18 @@ inline GemmArgs gemm_args(Dims a, Dims b, bool ta, bool tb, const Dims& out, bla
         return s;
     };
     const auto sa = strides(ba), sb = strides(bb);
-    std::vector<std::size_t> idx(bo.size(), 0);
     for (std::size_t o = 0; o < nb; ++o) {
-        std::size_t ia = 0, ib = 0;
-        for (std::size_t k = 0; k < bo.size(); ++k) {
-            ia += idx[k] * sa[k];
-            ib += idx[k] * sb[k];
+        // o's multi-index, last axis fastest (computed, not counted in a vector: GCC 12 -O3 then warns
+        // -Wfree-nonheap-object about that vector in some translation units, a false positive)
+        std::size_t ia = 0, ib = 0, rest = o;
+        for (std::size_t k = bo.size(); k-- > 0;) {
+            const std::size_t i = rest % bo[k];
+            rest /= bo[k];
+            ia += i * sa[k];
+            ib += i * sb[k];
         }
         g.a_off.push_back(ia * g.m * g.k);
         g.b_off.push_back(ib * g.k * g.n);
-        for (std::size_t k = bo.size(); k-- > 0;) {
-            if (++idx[k] < bo[k]) break;
-            idx[k] = 0;
-        }
     }
     return g;
 }
@@ -222,6 +221,18 @@ inline Program compile(const Graph& g, std::span<const NodeId> outputs, const Co
         ins.in_dims = x.dims;
         const OpClass cls = op_info(n.op).cls;
         DType dispatch = n.dtype;
+        // where and transpose index with fixed arrays of detail::max_rank dims; binary ops and
+        // broadcast_to check the same limit when their broadcast plan is made
+        if ((cls == OpClass::select || n.op == OpKind::transpose) && n.dims.size() > detail::max_rank) {
+            std::string where = "compile: node %";
+            where += std::to_string(id);
+            where += " (";
+            where += op_name(n.op);
+            where += ')';
+            std::string want = "rank <= ";
+            want += std::to_string(detail::max_rank);
+            throw Error(where, want, shape_string(n.dims));
+        }
         switch (cls) {
             case OpClass::binary:
             case OpClass::compare:
@@ -338,14 +349,14 @@ inline Program compile(const Graph& g, std::span<const NodeId> outputs, const Co
 /// compile(g, z) or compile(g, loss, grad_W, ...) with typed Vars.
 template <VarType... V>
 Program compile(const Graph& g, const V&... outputs) {
-    const NodeId ids[] = {outputs.id()...};
-    for (bool same : {(&outputs.graph() == &g)...})
-        if (!same) throw Error("compile", "outputs from the Graph being compiled", "a Var of another Graph");
-    return compile(g, std::span<const NodeId>(ids, sizeof...(V)));
+    return compile(g, CompileOptions{}, outputs...);
 }
-/// The same, with options.
+/// The same, with options. Every output must be a Var of `g`.
 template <VarType... V>
 Program compile(const Graph& g, const CompileOptions& opt, const V&... outputs) {
+    static_assert(sizeof...(V) > 0, "graft::compile: name at least one output");
+    for (bool same : {(&outputs.graph() == &g)...})
+        if (!same) throw Error("compile", "outputs from the Graph being compiled", "a Var of another Graph");
     const NodeId ids[] = {outputs.id()...};
     return compile(g, std::span<const NodeId>(ids, sizeof...(V)), opt);
 }

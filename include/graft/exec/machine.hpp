@@ -60,7 +60,7 @@ public:
     void let(const Var<T, S>& v, const X& value) {
         static_assert(std::is_same_v<std::remove_const_t<typename X::value_type>, T>, "graft::Machine::let: element types differ");
         static_assert(std::is_same_v<typename X::shape_type, S>, "graft::Machine::let: shapes differ");
-        bind(input_slot(v.id(), v.node().name), dtype_of<T>, Dims(S::dims.begin(), S::dims.end()), value.data());
+        bind(input_slot(v.id(), v.node().name), dtype_of<T>, S::dims, value.data());  // no Dims built: let() allocates nothing
     }
     /// Binds an input by name; dtype and dims are checked at run time.
     template <class X>
@@ -72,15 +72,10 @@ public:
     void let(std::string_view name, const X& value) {
         using T = std::remove_const_t<typename X::value_type>;
         using S = typename X::shape_type;
-        let(name, dtype_of<T>, Dims(S::dims.begin(), S::dims.end()), value.data());
+        bind(named_input(name), dtype_of<T>, S::dims, value.data());
     }
     /// Binds an input by name from raw data of the given dtype and dims.
-    void let(std::string_view name, DType dtype, const Dims& dims, const void* data) {
-        const auto& d = prog_.data();
-        for (auto s : d.inputs)
-            if (d.slots[s].name == name) return bind(s, dtype, dims, data);
-        throw Error("Machine::let(\"" + std::string(name) + "\")", "the name of an input the program reads", "no such input");
-    }
+    void let(std::string_view name, DType dtype, const Dims& dims, const void* data) { bind(named_input(name), dtype, dims, data); }
 
     // ------------------------------------------------------------ running
     /// Runs every instruction once. Throws graft::Error naming an input that was never bound.
@@ -139,11 +134,21 @@ private:
         const auto s = prog_.slot_of(id);
         if (s == UINT32_MAX || !prog_.data().slots[s].is_input)
             throw Error("Machine::let(\"" + name + "\")", "an input the program reads", "a node the program does not read");
+        // A Var of another graph can carry the id of one of our inputs: the names tell them apart.
+        if (prog_.data().slots[s].name != name)
+            throw Error("Machine::let(\"" + name + "\")", "a Var of the compiled graph (its node %" + std::to_string(id) +
+                        " is input \"" + prog_.data().slots[s].name + "\")", "a Var of another graph");
         return s;
     }
-    void bind(std::uint32_t s, DType dtype, const Dims& dims, const void* data) {
+    std::uint32_t named_input(std::string_view name) const {
+        const auto& d = prog_.data();
+        for (auto s : d.inputs)
+            if (d.slots[s].name == name) return s;
+        throw Error("Machine::let(\"" + std::string(name) + "\")", "the name of an input the program reads", "no such input");
+    }
+    void bind(std::uint32_t s, DType dtype, std::span<const std::size_t> dims, const void* data) {
         const Slot& sl = prog_.data().slots[s];
-        if (sl.dtype != dtype || sl.dims != dims)
+        if (sl.dtype != dtype || !std::equal(sl.dims.begin(), sl.dims.end(), dims.begin(), dims.end()))
             throw Error("Machine::let(\"" + sl.name + "\")", std::string(dtype_name(sl.dtype)) + " " + shape_string(sl.dims),
                         std::string(dtype_name(dtype)) + " " + shape_string(dims));
         if (sl.bytes) std::memcpy(ptr_[s], data, sl.bytes);
@@ -168,7 +173,7 @@ private:
 
     std::string value_text(std::uint32_t s) const {
         const Slot& sl = prog_.data().slots[s];
-        std::string t = std::string(dtype_name(sl.dtype)) + shape_string(sl.dims) + " ";
+        std::string t = std::string(dtype_name(sl.dtype)) + detail::dims_text(sl.dims) + " ";  // f32[2,3], as in dump() and print()
         const std::size_t n = sl.size();
         const std::size_t shown = n <= trace_max_ ? n : std::min<std::size_t>(trace_max_, 4);
         t += "[";

@@ -129,10 +129,17 @@ public:
         auto it = leaf_names_.find(std::string(name));
         return it == leaf_names_.end() ? no_node : it->second;
     }
-    /// Name a node (shown in print, DOT and errors).
+    /// Name a node (shown in print, DOT and errors). Renaming an input or param keeps find() and the
+    /// uniqueness of leaf names: the new name must be non-empty and unused.
     void set_name(NodeId id, std::string name) {
         (void)node(id);  // range check
-        nodes_[id].name = std::move(name);
+        Node& n = nodes_[id];
+        if ((n.op == OpKind::input || n.op == OpKind::param) && name != n.name) {
+            check_leaf_name("Graph::set_name", name);
+            leaf_names_.erase(n.name);
+            leaf_names_[name] = id;
+        }
+        n.name = std::move(name);
     }
 
     // ------------------------------------------------------------ typed front (defined in var.hpp)

@@ -18,10 +18,11 @@ inline void verify(const Graph& g) {
     const auto& nodes = g.nodes();
     for (std::size_t k = 0; k < nodes.size(); ++k) {
         const Node& n = nodes[k];
+        // the op is range-checked before its name is looked up in op_table
+        if (static_cast<std::size_t>(n.op) >= static_cast<std::size_t>(OpKind::count))
+            throw Error("verify: node %" + std::to_string(k), "a known op", "op #" + std::to_string(static_cast<int>(n.op)));
         const std::string where = "verify: node %" + std::to_string(k) + " (" + std::string(op_name(n.op)) + ")";
         if (n.id != k) throw Error(where, "id " + std::to_string(k), std::to_string(n.id));
-        if (static_cast<std::size_t>(n.op) >= static_cast<std::size_t>(OpKind::count))
-            throw Error(where, "a known op", std::to_string(static_cast<int>(n.op)));
         const OpInfo& info = op_info(n.op);
         if (info.cls == OpClass::leaf) {
             if (!n.inputs.empty()) throw Error(where, "no inputs for a leaf", std::to_string(n.inputs.size()));

@@ -84,12 +84,20 @@ inline void check_int_range(const char* where, std::size_t v, const char* what) 
 }  // namespace detail
 
 /// Row-major GEMM: C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C. A is m x k (k x m if ta),
-/// B is k x n (n x k if tb); lda/ldb/ldc are row strides in elements. When beta == 0, C is not read.
+/// B is k x n (n x k if tb); lda/ldb/ldc are row strides in elements, at least the stored row length
+/// (else graft::Error). When beta == 0, C is not read; when alpha == 0, A and B are not read.
 /// Empty products are handled here (BLAS is never called with a zero dim or a leading dim below 1).
 template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, Backend backend = Backend::automatic) {
     if (m == 0 || n == 0) return;
+    // A row stride shorter than the stored row would make a cblas print an error and return with C
+    // untouched, and Eigen read overlapping rows: refuse it.
+    const std::size_t a_row = ta ? m : k, b_row = tb ? k : n;
+    if (lda < a_row || ldb < b_row || ldc < n)
+        throw Error("blas::gemm", "lda >= " + std::to_string(a_row) + ", ldb >= " + std::to_string(b_row) +
+                                      ", ldc >= " + std::to_string(n),
+                    "lda " + std::to_string(lda) + ", ldb " + std::to_string(ldb) + ", ldc " + std::to_string(ldc));
     if (backend == Backend::cblas && !has_cblas)
         throw Error("blas::gemm", "Backend::eigen or Backend::automatic (graft was built with GRAFT_NO_BLAS)",
                     "Backend::cblas");

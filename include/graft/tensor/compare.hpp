@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // graft/tensor/compare.hpp: allclose and array_equal, the comparisons tests and users reach for.
-// allclose follows NumPy: |a - b| <= atol + rtol * |b| elementwise; NaNs compare unequal unless equal_nan.
+// allclose follows NumPy: |a - b| <= atol + rtol * |b| elementwise; an infinity is close only to itself;
+// NaNs compare unequal unless equal_nan.
 #pragma once
 
 #include <cmath>
@@ -22,7 +23,8 @@ bool allclose(const A& a, const B& b, double rtol = 1e-5, double atol = 1e-8, bo
             if (equal_nan && std::isnan(x) && std::isnan(y)) continue;
             return false;
         }
-        if (x == y) continue;  // equal infinities
+        if (x == y) continue;                              // equal infinities
+        if (std::isinf(x) || std::isinf(y)) return false;  // else rtol * inf would accept anything
         if (!(std::fabs(x - y) <= atol + rtol * std::fabs(y))) return false;
     }
     return true;

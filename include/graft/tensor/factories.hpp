@@ -4,6 +4,7 @@
 // on every platform and compiler.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -34,7 +35,10 @@ template <FloatElement T, ShapeType S>
 Tensor<T, S> uniform(T lo, T hi, std::uint64_t seed) {
     Tensor<T, S> t;
     Rng rng(seed);
-    for (auto& v : t) v = static_cast<T>(rng.uniform(lo, hi));
+    for (auto& v : t) {
+        v = static_cast<T>(rng.uniform(lo, hi));
+        if (!(v < hi)) v = std::nextafter(hi, lo);  // rounding (e.g. 0.99999997 to 1.0f) may land on hi itself
+    }
     return t;
 }
 /// Normal(mean, stddev), reproducible from `seed`.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// tests/package/add_subdirectory/main.cpp: a user that vendors graft's SOURCE tree (add_subdirectory).
-// One small matmul through the BLAS seam, checked against hand-computed values; nonzero exit if wrong.
-#include <graft/graft.hpp>
+// tests/package/add_subdirectory/main.cpp: a user that vendors graft's SOURCE tree (add_subdirectory);
+// the pkg-config test compiles it too. It includes one room's umbrella (tensor.hpp), find_package/ the
+// whole library. One small matmul through the BLAS seam, checked by hand; nonzero exit if wrong.
+#include <graft/tensor.hpp>
 
 #include <iostream>
 

@@ -26,7 +26,7 @@ public:
         check_hyper("Adagrad", "weight_decay", o.weight_decay, 0.0);
         check_hyper("Adagrad", "initial_accumulator_value", o.initial_accumulator_value, 0.0);
         check_hyper("Adagrad", "eps", o.eps, 0.0);
-        for (auto& b : bound_mut())
+        for (auto& b : bound_state())
             with_typed(b, [&](auto* p, const auto*) {
                 using T = std::remove_pointer_t<decltype(p)>;
                 T* s = reinterpret_cast<T*>(b.state[0].data());
@@ -35,7 +35,6 @@ public:
     }
 
 private:
-    std::vector<Bound>& bound_mut() { return const_cast<std::vector<Bound>&>(bound()); }
     void update(Bound& b) override {
         with_typed(b, [&](auto* p, const auto* g) {
             using T = std::remove_pointer_t<decltype(p)>;

@@ -14,6 +14,7 @@
 
 #include "../../autodiff/grad.hpp"
 #include "../../exec/machine.hpp"
+#include "../../graph/print.hpp"
 
 namespace graft::nn {
 
@@ -59,12 +60,16 @@ ParamGrads param_grads(const L& loss, const P&... params) {
     std::vector<NodeId> ids;
     (detail::collect_params(ids, params), ...);
     if (ids.empty()) throw Error("nn::param_grads", "at least one parameter", "none");
-    for (NodeId id : ids) {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        const NodeId id = ids[i];
         const Node& n = g.node(id);
         if (n.op != OpKind::param)
             throw Error("nn::param_grads", "parameters (param nodes)", std::string(op_name(n.op)) + " node %" + std::to_string(id));
         if (!has_gradient_path(g, loss.id(), id))
             throw Error("nn::param_grads: param \"" + n.name + "\"", "a gradient path from the loss", "none (the loss does not depend on it)");
+        for (std::size_t j = 0; j < i; ++j)
+            if (ids[j] == id)  // an optimizer would update it twice per step
+                throw Error("nn::param_grads: param \"" + n.name + "\"", "each parameter once", "it listed twice");
     }
     const std::vector<NodeId> gs = grad(g, loss.id(), ids);
     ParamGrads pg;
@@ -77,8 +82,9 @@ ParamGrads param_grads(const L& loss, const P&... params) {
 inline void check_hyper(const char* opt, const char* name, double v, double lo, double hi = INFINITY, bool hi_open = false) {
     const bool ok = v >= lo && std::isfinite(v) && (hi_open ? v < hi : v <= hi);
     if (!ok) {
-        std::string range = "[" + std::to_string(lo) + ", " + (std::isinf(hi) ? std::string("inf") : std::to_string(hi)) + (hi_open ? ")" : "]");
-        throw Error(std::string("nn::") + opt + ": " + name, "a finite value in " + range, std::to_string(v));
+        // shortest round-trip form, so -1e-09 is not shown as -0.000000
+        std::string range = "[" + graft::detail::format_double(lo) + ", " + graft::detail::format_double(hi) + (hi_open || std::isinf(hi) ? ")" : "]");
+        throw Error(std::string("nn::") + opt + ": " + name, "a finite value in " + range, graft::detail::format_double(v));
     }
 }
 
@@ -88,6 +94,7 @@ public:
     struct Bound {
         std::string name;
         DType dtype = DType::f32;
+        Dims dims;
         std::size_t n = 0;
         void* param = nullptr;
         void* grad = nullptr;
@@ -123,6 +130,12 @@ public:
     }
     /// Steps taken so far.
     [[nodiscard]] std::size_t steps() const noexcept { return t_; }
+    /// Restores the step count (bias corrections, schedules) when resuming from a checkpoint.
+    void set_steps(std::size_t t) noexcept { t_ = t; }
+    /// "SGD", "Adam", "AdamW", "RMSprop" or "Adagrad".
+    [[nodiscard]] const char* name() const noexcept { return name_; }
+    /// Per-parameter state buffers (moments), writable for checkpoint restore.
+    [[nodiscard]] std::vector<Bound>& bound_state() noexcept { return bound_; }
     /// The bound parameters, in order.
     [[nodiscard]] const std::vector<Bound>& bound() const noexcept { return bound_; }
 
@@ -140,6 +153,7 @@ protected:
             Bound b;
             b.name = it.name;
             b.dtype = e->dtype;
+            b.dims = e->dims;
             b.n = e->size();
             b.param = e->data.data();
             try {

@@ -25,7 +25,7 @@ public:
         check_hyper("SGD", "dampening", o.dampening, 0.0, 1.0);
         check_hyper("SGD", "weight_decay", o.weight_decay, 0.0);
         if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
-            throw Error("nn::SGD: nesterov", "momentum > 0 and dampening == 0", "momentum " + std::to_string(o.momentum) + ", dampening " + std::to_string(o.dampening));
+            throw Error("nn::SGD: nesterov", "momentum > 0 and dampening == 0", "momentum " + graft::detail::format_double(o.momentum) + ", dampening " + graft::detail::format_double(o.dampening));
     }
 
 private:

@@ -51,12 +51,13 @@ inline BroadcastPlan make_broadcast_plan(std::span<const std::size_t> a, std::sp
     BroadcastPlan p;
     for (std::size_t k = 0; k < r; ++k) p.size *= out[k];
     // Merge axis k into the previous kept axis when both operands stay contiguous across the seam.
+    // The kept axis is compared by its plan strides: after a skip or a merge it is no longer axis k-1.
     for (std::size_t k = 0; k < r; ++k) {
         if (out[k] == 1) continue;  // size-1 axes carry no iteration
         if (p.rank > 0) {
             const std::size_t j = p.rank - 1;
-            const bool a_ok = sa[j] == sa[k] * out[k];
-            const bool b_ok = sb[j] == sb[k] * out[k];
+            const bool a_ok = p.a_stride[j] == sa[k] * out[k];
+            const bool b_ok = p.b_stride[j] == sb[k] * out[k];
             if (a_ok && b_ok) {
                 p.dims[j] *= out[k];
                 p.a_stride[j] = sa[k];

@@ -6,6 +6,7 @@
 #include <Eigen/Core>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 
 #include "../../core/error.hpp"
@@ -20,23 +21,34 @@ using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
 template <class T>
 using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 
-/// y[i] = f(x[i]) for i < n; x and y may be the same array.
+/// Sets results below the smallest normal number to exactly 0. Eigen 3.4's vectorized exp clamps its
+/// argument, so exp(-inf) came out as 3e-39 (float) or 6e-309 (double) instead of 0, and sigmoid and
+/// softplus inherited it; with the flush they saturate to exactly 0, as IEEE exp underflows.
 template <class T>
-void apply_unary(Unary f, const T* x, T* y, std::size_t n) {
+void flush_subnormal(T* y, std::size_t n) {
+    const T tiny = std::numeric_limits<T>::min();
+    for (std::size_t i = 0; i < n; ++i) y[i] = (y[i] < tiny && y[i] > -tiny) ? T(0) : y[i];
+}
+
+/// y[i] = f(x[i]) for i < n; x and y may be the same array.
+/// Not inlined: inlined into a call with a small constant n (Tensor<float, Shape<3>>), GCC 12 at -O3 warns
+/// (-Warray-bounds, an error under -Werror) about Eigen's packet loop that the size check never enters.
+template <class T>
+[[gnu::noinline]] void apply_unary(Unary f, const T* x, T* y, std::size_t n) {
     const auto N = static_cast<Eigen::Index>(n);
     ConstArrayMap<T> a(x, N);
     ArrayMap<T> out(y, N);
     if constexpr (std::is_floating_point_v<T>) {
         switch (f) {
             case Unary::neg: out = -a; return;
-            case Unary::exp: out = a.exp(); return;
+            case Unary::exp: out = a.exp(); flush_subnormal(y, n); return;
             case Unary::log: out = a.log(); return;
             case Unary::log1p: out = a.log1p(); return;
             case Unary::expm1: out = a.expm1(); return;
             case Unary::tanh: out = a.tanh(); return;
-            case Unary::sigmoid: out = a.logistic(); return;
+            case Unary::sigmoid: out = a.logistic(); flush_subnormal(y, n); return;
             // softplus(x) = max(x, 0) + log1p(exp(-|x|)): no overflow for large |x|
-            case Unary::softplus: out = a.max(T(0)) + (-a.abs()).exp().log1p(); return;
+            case Unary::softplus: out = a.max(T(0)) + (-a.abs()).exp().log1p(); flush_subnormal(y, n); return;
             case Unary::relu: out = a.max(T(0)); return;
             case Unary::sqrt: out = a.sqrt(); return;
             case Unary::square: out = a.square(); return;
