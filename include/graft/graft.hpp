@@ -16,4 +16,5 @@
 #include "exec.hpp"
 #include "graph.hpp"
 #include "nn.hpp"
+#include "passes.hpp"
 #include "tensor.hpp"

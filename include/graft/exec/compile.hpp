@@ -16,6 +16,7 @@
 #include "../graph/graph.hpp"
 #include "../graph/print.hpp"
 #include "../graph/var.hpp"
+#include "../passes/pipeline.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/reduce.hpp"
@@ -28,6 +29,7 @@ namespace graft {
 
 /// Options for compile().
 struct CompileOptions {
+    passes::Pipeline pipeline;                       ///< graph passes run first (passes::none(): none)
     bool plan_memory = true;                         ///< reuse arena bytes between values with disjoint lifetimes
     blas::Backend gemm_backend = blas::Backend::automatic;  ///< force cblas or Eigen for every GEMM
 };
@@ -160,11 +162,9 @@ inline std::array<std::size_t, max_rank> operand_strides(const Dims& d, const Di
 
 }  // namespace detail
 
-/// Compiles the part of `g` that `outputs` need into a Program. Throws graft::Error for unknown ids.
-inline Program compile(const Graph& g, std::span<const NodeId> outputs, const CompileOptions& opt = {}) {
-    if (outputs.empty()) throw Error("compile", "at least one output", "none");
-    for (NodeId o : outputs)
-        if (o >= g.size()) throw Error("compile", "output ids below " + std::to_string(g.size()), std::to_string(o));
+namespace detail {
+/// Lowers `g` (already optimized) to program data: schedule, slots, instructions, memory plan.
+inline std::shared_ptr<ProgramData> lower(const Graph& g, std::span<const NodeId> outputs, const CompileOptions& opt) {
     auto d = std::make_shared<detail::ProgramData>();
     const MatmulOperands mm = fold_matmul_transposes(g);
     const std::vector<NodeId> order = schedule(g, outputs, mm);
@@ -343,6 +343,87 @@ inline Program compile(const Graph& g, std::span<const NodeId> outputs, const Co
             s.home = r.home;
             s.offset = r.offset;
         }
+    return d;
+}
+
+/// Runs a lowered program of constants and ops once (no Machine, no params, no inputs).
+inline void run_constant_program(const ProgramData& d, NodeId id, void* out) {
+    AlignedBuffer<unsigned char> arena(d.arena_bytes);
+    std::vector<void*> ptr(d.slots.size(), nullptr);
+    for (std::size_t s = 0; s < d.slots.size(); ++s) {
+        const Slot& sl = d.slots[s];
+        if (sl.alias_of != UINT32_MAX) continue;
+        if (sl.home == Home::constant) ptr[s] = const_cast<unsigned char*>(d.constants[sl.offset].data());
+        else if (sl.home == Home::arena && !sl.is_input) ptr[s] = arena.data() + sl.offset;
+        else throw Error("passes: constant evaluation", "a graph of constants and ops", "input or param \"" + sl.name + "\"");
+    }
+    for (std::size_t s = 0; s < d.slots.size(); ++s)
+        if (d.slots[s].alias_of != UINT32_MAX) ptr[s] = ptr[d.slots[s].alias_of];
+    for (const Instr& ins : d.instrs) ins.fn(ins, ptr.data());
+    const Slot& res = d.slots[d.slot_of_node[id]];
+    if (res.bytes) std::memcpy(out, ptr[d.slot_of_node[id]], res.bytes);
+}
+
+/// The Evaluator compile() hands to fold_constants: the same lowering and kernels as a real run.
+inline passes::Evaluator kernel_evaluator() {
+    return [](const Graph& g, NodeId id, void* out) {
+        const CompileOptions o;
+        const auto d = lower(g, std::span<const NodeId>(&id, 1), o);
+        run_constant_program(*d, id, out);
+    };
+}
+}  // namespace detail
+
+/// Compiles the part of `g` that `outputs` need into a Program, after running `opt.pipeline` over a
+/// copy of the graph (`g` itself is never changed). Throws graft::Error for unknown ids.
+inline Program compile(const Graph& g, std::span<const NodeId> outputs, const CompileOptions& opt = {}) {
+    if (outputs.empty()) throw Error("compile", "at least one output", "none");
+    for (NodeId o : outputs)
+        if (o >= g.size()) throw Error("compile", "output ids below " + std::to_string(g.size()), std::to_string(o));
+    if (opt.pipeline.empty()) return Program(detail::lower(g, outputs, opt));
+
+    // optimize a copy; the roots are the outputs, then every input and param they read (a pass may make
+    // one unnecessary, but let() and the ParamStore must still know it)
+    Graph work = g;
+    std::vector<NodeId> roots(outputs.begin(), outputs.end());
+    {
+        std::vector<char> seen(g.size(), 0);
+        std::vector<NodeId> stack(outputs.begin(), outputs.end());
+        while (!stack.empty()) {
+            const NodeId id = stack.back();
+            stack.pop_back();
+            if (seen[id]) continue;
+            seen[id] = 1;
+            const Node& n = g.node(id);
+            if (n.op == OpKind::input || n.op == OpKind::param) roots.push_back(id);
+            for (NodeId i : n.inputs) stack.push_back(i);
+        }
+    }
+    const passes::Evaluator eval = detail::kernel_evaluator();
+    passes::PipelineResult res = passes::run_pipeline(work, roots, opt.pipeline, &eval);
+    // an output the passes turned into a leaf, or merged with an earlier output, gets its own copy so
+    // that every output stays a distinct computed value (optimizers update gradients in place)
+    std::vector<NodeId> outs(roots.begin(), roots.begin() + static_cast<std::ptrdiff_t>(outputs.size()));
+    for (std::size_t i = 0; i < outs.size(); ++i) {
+        const bool was_op = op_info(g.node(outputs[i]).op).cls != OpClass::leaf;
+        bool dup = false;
+        for (std::size_t j = 0; j < i; ++j) dup = dup || (outs[j] == outs[i] && outputs[j] != outputs[i]);
+        if ((was_op && op_info(work.node(outs[i]).op).cls == OpClass::leaf) || dup) {
+            Attrs a;
+            a.ints = work.node(outs[i]).dims;
+            outs[i] = work.add(OpKind::broadcast_to, {outs[i]}, a);
+        }
+    }
+    auto d = detail::lower(work, outs, opt);
+    // answer for the caller's node ids: original id -> optimized id -> slot
+    std::vector<std::uint32_t> by_original(g.size(), UINT32_MAX);
+    for (NodeId i = 0; i < g.size(); ++i) {
+        const NodeId w = res.old_to_new[i];
+        if (w != no_node && w < d->slot_of_node.size()) by_original[i] = d->slot_of_node[w];
+    }
+    for (std::size_t i = 0; i < outs.size(); ++i) by_original[outputs[i]] = d->slot_of_node[outs[i]];
+    d->slot_of_node = std::move(by_original);
+    d->pass_reports = std::move(res.reports);
     return Program(std::move(d));
 }
 

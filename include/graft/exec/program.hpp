@@ -17,6 +17,7 @@
 #include "../graph/node.hpp"
 #include "../graph/op_table.hpp"
 #include "../graph/print.hpp"
+#include "../passes/pass.hpp"
 #include "../tensor/blas.hpp"
 #include "../tensor/detail/broadcast.hpp"
 
@@ -94,6 +95,7 @@ struct ProgramData {
     std::size_t arena_bytes = 0;
     std::size_t unplanned_bytes = 0;  ///< sum of all arena buffers without reuse
     std::string graph_text;           ///< print(graph) of the graph compiled (after passes)
+    std::vector<passes::PassReport> pass_reports;  ///< what each pass of the pipeline did
 };
 }  // namespace detail
 
@@ -108,6 +110,10 @@ public:
         return *d_;
     }
     [[nodiscard]] std::size_t instruction_count() const { return data().instrs.size(); }
+    /// The reports of the passes compile() ran, in order (empty for passes::none()).
+    [[nodiscard]] const std::vector<passes::PassReport>& pass_reports() const { return data().pass_reports; }
+    /// The graph that was lowered (after passes), in print() form.
+    [[nodiscard]] const std::string& graph_text() const { return data().graph_text; }
     /// Bytes of the arena one Machine allocates (after liveness-based reuse).
     [[nodiscard]] std::size_t arena_bytes() const { return data().arena_bytes; }
     /// Bytes the arena would need if no buffer were reused.

@@ -30,7 +30,8 @@ struct Attrs {
     double scalar2 = 0.0;           ///< clamp upper bound
     std::size_t start = 0;          ///< slice start; one_hot depth
     std::size_t stop = 0;           ///< slice stop (exclusive)
-    std::vector<std::size_t> ints;  ///< transpose permutation; reshape / broadcast_to target dims
+    std::vector<std::size_t> ints;  ///< transpose permutation; reshape / broadcast_to target dims; fused programs
+    std::vector<double> reals;      ///< fused programs: their scalar constants
     DType dtype = DType::f32;       ///< one_hot output type
     bool operator==(const Attrs&) const = default;
 };

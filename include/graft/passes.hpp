@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: MIT
+// graft/passes.hpp: the graph passes room — every pass, the Pipeline and the ready-made pipelines.
+#pragma once
+
+#include "passes/cse.hpp"
+#include "passes/dce.hpp"
+#include "passes/fold.hpp"
+#include "passes/pass.hpp"
+#include "passes/pipeline.hpp"
+#include "passes/standard.hpp"

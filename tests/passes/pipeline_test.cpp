@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+// tests/passes/pipeline_test.cpp: the pass infrastructure — reports, id maps, dce, cse, constant folding,
+// compile() with a pipeline, dumps — on small graphs whose optimized form is known.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <graft/exec.hpp>
+#include <graft/graph.hpp>
+#include <graft/passes.hpp>
+#include <graft/tensor.hpp>
+
+using namespace graft;
+using Catch::Matchers::Contains;
+
+namespace {
+std::size_t count_op(const Graph& g, OpKind op) {
+    std::size_t n = 0;
+    for (const auto& nd : g.nodes()) n += nd.op == op;
+    return n;
+}
+}  // namespace
+
+TEST_CASE("dce drops what no output needs and maps the survivors' ids", "[passes][dce]") {
+    Graph g;
+    const NodeId x = g.input("x", DType::f32, {3});
+    const NodeId dead = g.add(OpKind::exp, {x});
+    const NodeId y = g.add(OpKind::neg, {x});
+    (void)g.add(OpKind::tanh, {dead});
+    std::vector<NodeId> outs{y};
+    const auto res = optimize(g, outs, passes::Pipeline({passes::dce()}));
+    REQUIRE(res.reports.size() == 1);
+    CHECK(res.reports[0].nodes_before == 4);
+    CHECK(res.reports[0].nodes_after == 2);
+    CHECK(res.reports[0].rewrites.at("removed") == 2);
+    CHECK(g.size() == 2);
+    CHECK(res.old_to_new[dead] == no_node);
+    CHECK(res.old_to_new[y] == outs[0]);
+    CHECK(g.node(outs[0]).op == OpKind::neg);
+    CHECK_NOTHROW(verify(g));
+}
+
+TEST_CASE("cse merges identical pure nodes and identical constants, never inputs", "[passes][cse]") {
+    Graph g;
+    const NodeId x = g.input("x", DType::f32, {2, 3});
+    const NodeId x2 = g.input("x2", DType::f32, {2, 3});
+    const NodeId c1 = g.scalar_constant(DType::f32, 2.0);
+    const NodeId c2 = g.scalar_constant(DType::f32, 2.0);
+    const NodeId a = g.add(OpKind::mul, {x, c1});
+    const NodeId b = g.add(OpKind::mul, {x, c2});  // same as a once the constants merge
+    const NodeId e1 = g.add(OpKind::exp, {a});
+    const NodeId e2 = g.add(OpKind::exp, {b});
+    const NodeId s = g.add(OpKind::add, {e1, e2});
+    const NodeId t = g.add(OpKind::add, {s, g.add(OpKind::exp, {x2})});
+    std::vector<NodeId> outs{t};
+    const auto res = optimize(g, outs, passes::Pipeline({passes::cse()}));
+    CHECK(res.reports[0].rewrites.at("merged_constant") == 1);
+    CHECK(res.reports[0].rewrites.at("merged") == 2);
+    CHECK(count_op(g, OpKind::exp) == 2);  // exp(a) once, exp(x2) kept
+    CHECK(count_op(g, OpKind::input) == 2);
+    CHECK(res.old_to_new[e1] == res.old_to_new[e2]);
+    CHECK_NOTHROW(verify(g));
+}
+
+TEST_CASE("fold_constants evaluates constant subgraphs with the machine's kernels", "[passes][fold]") {
+    Graph g;
+    const NodeId x = g.input("x", DType::f32, {2});
+    const float cv[2] = {1.0f, 4.0f};
+    const NodeId c = g.constant(DType::f32, {2}, cv);
+    const NodeId sq = g.add(OpKind::sqrt, {c});       // [1, 2]
+    const NodeId e = g.add(OpKind::mul_scalar, {sq}, [] { Attrs a; a.scalar = 3; return a; }());  // [3, 6]
+    const NodeId y = g.add(OpKind::add, {x, e});
+    std::vector<NodeId> outs{y};
+    const auto res = optimize(g, outs, passes::Pipeline({passes::fold_constants()}));
+    CHECK(res.reports[0].rewrites.at("folded") == 2);
+    REQUIRE(g.size() == 3);
+    const Node& k = g.node(g.node(outs[0]).inputs[1]);
+    REQUIRE(k.op == OpKind::constant);
+    const auto bytes = g.constant_bytes(k);
+    float v[2];
+    std::memcpy(v, bytes.data(), sizeof v);
+    CHECK(v[0] == 3.0f);
+    CHECK(v[1] == 6.0f);
+}
+
+TEST_CASE("fold_constants never folds params or inputs and leaves large broadcasts to run time", "[passes][fold]") {
+    Graph g;
+    const NodeId w = g.param("w", DType::f32, {4}, Init{});
+    const NodeId one = g.scalar_constant(DType::f32, 1.0);
+    const NodeId big = g.add(OpKind::broadcast_to, {one}, [] { Attrs a; a.ints = {100, 100}; return a; }());
+    const NodeId y = g.add(OpKind::exp, {w});
+    std::vector<NodeId> outs{y, big};
+    const auto res = optimize(g, outs, passes::Pipeline({passes::fold_constants()}));
+    CHECK(res.reports[0].rewrites.empty());
+    CHECK(count_op(g, OpKind::broadcast_to) == 1);
+    CHECK(count_op(g, OpKind::exp) == 1);
+}
+
+TEST_CASE("fold_constants without an evaluator is a clear error", "[passes][fold]") {
+    Graph g;
+    const NodeId c = g.scalar_constant(DType::f32, 1.0);
+    std::vector<NodeId> outs{g.add(OpKind::exp, {c})};
+    CHECK_THROWS_WITH(passes::run_pipeline(g, outs, passes::Pipeline({passes::fold_constants()})), Contains("Evaluator"));
+}
+
+TEST_CASE("compile with a pipeline: same values, reports kept, original Vars still work", "[passes][compile]") {
+    Graph g;
+    auto x = g.input<float, 2, 3>("x");
+    auto w = g.param<float, 3, 2>("w", init::constant(0.5));
+    auto h1 = matmul(x, w);
+    auto h2 = matmul(x, w);  // a common subexpression
+    auto y = relu(h1) + relu(h2);
+    auto loss = sum(y * y);
+    CompileOptions plain;
+    CompileOptions opt;
+    opt.pipeline = passes::standard();
+    Machine a(compile(g, plain, loss, y));
+    Machine b(compile(g, opt, loss, y));
+    CHECK_FALSE(b.program().pass_reports().empty());
+    CHECK(b.program().instruction_count() < a.program().instruction_count());
+    Tensor<float, Shape<2, 3>> xv{{1, -2, 3}, {0.5f, 1, -1}};
+    a.let(x, xv);
+    b.let(x, xv);
+    a.run();
+    b.run();
+    CHECK(allclose(a.value(y), b.value(y)));
+    CHECK(a.value(loss)() == Approx(b.value(loss)()));
+}
+
+TEST_CASE("an output the passes would merge with another output keeps its own buffer", "[passes][compile]") {
+    Graph g;
+    auto x = g.input<float, 3>("x");
+    auto a = exp(x);
+    auto b = exp(x);
+    CompileOptions opt;
+    opt.pipeline = passes::standard();
+    Machine m(compile(g, opt, a, b));
+    m.let(x, Tensor<float, Shape<3>>{0, 1, 2});
+    m.run();
+    CHECK(m.output_data(a.id()) != m.output_data(b.id()));
+    CHECK(m.value(a)(1) == Approx(std::exp(1.0f)));
+    CHECK(m.value(b)(2) == Approx(std::exp(2.0f)));
+}
+
+TEST_CASE("an input the passes make unnecessary can still be bound", "[passes][compile]") {
+    Graph g;
+    auto x = g.input<float, 3>("x");
+    auto c = g.constant(Tensor<float, Shape<3>>{1, 2, 3});
+    auto y = exp(c) + (x - x) * 0.0f;  // folds to a constant only under assume_finite; x stays bindable anyway
+    CompileOptions opt;
+    opt.pipeline = passes::standard();
+    Machine m(compile(g, opt, y));
+    CHECK_NOTHROW(m.let(x, Tensor<float, Shape<3>>{1, 1, 1}));
+    m.run();
+    CHECK(m.value(y)(0) == Approx(std::exp(1.0f)));
+}
+
+TEST_CASE("pipeline dumps the graph before and after each pass", "[passes][dump]") {
+    const auto dir = std::filesystem::temp_directory_path() / "graft_pass_dump_test";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    Graph g;
+    const NodeId x = g.input("x", DType::f32, {3});
+    (void)g.add(OpKind::exp, {x});
+    std::vector<NodeId> outs{g.add(OpKind::neg, {x})};
+    passes::Pipeline p({passes::dce(), passes::cse()});
+    p.dump_dir = dir.string();
+    (void)optimize(g, outs, p);
+    CHECK(std::filesystem::exists(dir / "00_input.dot"));
+    CHECK(std::filesystem::exists(dir / "00_input.txt"));
+    CHECK(std::filesystem::exists(dir / "01_dce.dot"));
+    CHECK(std::filesystem::exists(dir / "02_cse.txt"));
+    std::filesystem::remove_all(dir);
+}
