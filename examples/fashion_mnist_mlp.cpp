@@ -5,7 +5,8 @@
 //   1. Read the four IDX files of the Debian package dataset-fashion-mnist (gzip is read directly).
 //   2. Build the training graph once, at a static batch of 64: x[64,784] -> Linear 256 -> ReLU ->
 //      Linear 128 -> ReLU -> Linear 10 -> softmax cross-entropy. The shapes are types: a wrong layer
-//      size is a compile error, not a crash at step 10,000.
+//      size is a compile error, not a crash at step 10,000. The model (Mlp<Batch>) lives in
+//      fashion_mnist_model.hpp, which fashion_mnist_predict builds its inference graph from too.
 //   3. grad() appends the backward pass to the same graph; compile() turns forward + backward into
 //      one tape over one arena; a Machine runs it. Adam updates the parameters in place.
 //   4. A second graph at batch 1000 evaluates the test set. It names the same parameters, so its
@@ -14,9 +15,8 @@
 //      loss.csv, loss.svg (a plot written directly), and a safetensors checkpoint that --resume
 //      continues from (parameters, Adam's moments, the epoch).
 //
-// Usage: fashion_mnist_mlp [--data DIR] [--epochs N] [--out DIR] [--resume] [--limit BATCHES]
-#include <graft/graft.hpp>
-#include <graft/io.hpp>
+// Usage: fashion_mnist_mlp [--data DIR] [--epochs N] [--out DIR] [--resume] [--limit BATCHES] [--lr LR]
+#include "fashion_mnist_model.hpp"  // the model, data files and checkpoint name, shared with fashion_mnist_predict
 
 #include <chrono>
 #include <cstdio>
@@ -28,14 +28,14 @@
 #include <vector>
 
 using namespace graft;
+using namespace fashion_mnist;
 
 namespace {
 
-constexpr std::size_t kTrain = 60000, kTest = 10000, kPixels = 784, kClasses = 10;
 constexpr std::size_t kBatch = 64, kEvalBatch = 1000;
 
 struct Args {
-    std::string data = "/usr/share/datasets/fashion-mnist";
+    std::string data = kDefaultData;
     std::size_t epochs = 10;
     std::string out = ".";
     bool resume = false;
@@ -65,29 +65,6 @@ Args parse(int argc, char** argv) {
     return a;
 }
 
-std::string find_file(const std::string& dir, const std::string& stem) {
-    for (const std::string& name : {stem + ".gz", stem}) {
-        const auto p = std::filesystem::path(dir) / name;
-        if (std::filesystem::exists(p)) return p.string();
-    }
-    throw Error("fashion_mnist_mlp", stem + "[.gz] in " + dir +
-                " (install the Debian package dataset-fashion-mnist: apt-get install dataset-fashion-mnist, or pass --data DIR)",
-                "no such file");
-}
-
-/// The model: the same function builds the training graph (batch 64) and the evaluation graph (batch 1000).
-template <std::size_t Batch>
-struct Mlp {
-    explicit Mlp(Graph& g)
-        : x(g.input<float, Batch, kPixels>("x")), fc1(g, "fc1", 1), fc2(g, "fc2", 2), fc3(g, "fc3", 3),
-          logits(nn::chain(x, fc1, nn::ReLU{}, fc2, nn::ReLU{}, fc3)) {}
-    Var<float, Shape<Batch, kPixels>> x;
-    nn::Linear<kPixels, 256> fc1;
-    nn::Linear<256, 128> fc2;
-    nn::Linear<128, kClasses> fc3;
-    Var<float, Shape<Batch, kClasses>> logits;
-};
-
 void progress(std::size_t epoch, std::size_t done, std::size_t total, double loss, double secs, bool tty) {
     const double rate = secs > 0 ? double(done * kBatch) / secs : 0;
     const double eta = rate > 0 ? double((total - done) * kBatch) / rate : 0;
@@ -109,12 +86,13 @@ int main(int argc, char** argv) try {
 
     // 1. data: uint8 pixels -> floats standardised with the training set's mean/std; uint8 labels -> int32
     const auto t0 = std::chrono::steady_clock::now();
-    auto train_px = io::read_idx<std::uint8_t, Shape<kTrain, 28, 28>>(find_file(args.data, "train-images-idx3-ubyte"));
-    auto train_lb = io::read_idx<std::uint8_t, Shape<kTrain>>(find_file(args.data, "train-labels-idx1-ubyte"));
-    auto test_px = io::read_idx<std::uint8_t, Shape<kTest, 28, 28>>(find_file(args.data, "t10k-images-idx3-ubyte"));
-    auto test_lb = io::read_idx<std::uint8_t, Shape<kTest>>(find_file(args.data, "t10k-labels-idx1-ubyte"));
-    const auto train_x = nn::normalize<float>(train_px.reshape<kTrain, kPixels>(), 1 / 255.f, 0.2860f, 0.3530f);
-    const auto test_x = nn::normalize<float>(test_px.reshape<kTest, kPixels>(), 1 / 255.f, 0.2860f, 0.3530f);
+    auto file = [&](const char* stem) { return find_file("fashion_mnist_mlp", args.data, stem); };
+    auto train_px = io::read_idx<std::uint8_t, Shape<kTrain, 28, 28>>(file("train-images-idx3-ubyte"));
+    auto train_lb = io::read_idx<std::uint8_t, Shape<kTrain>>(file("train-labels-idx1-ubyte"));
+    auto test_px = io::read_idx<std::uint8_t, Shape<kTest, 28, 28>>(file("t10k-images-idx3-ubyte"));
+    auto test_lb = io::read_idx<std::uint8_t, Shape<kTest>>(file("t10k-labels-idx1-ubyte"));
+    const auto train_x = standardize(train_px);
+    const auto test_x = standardize(test_px);
     const auto train_y = cast<std::int32_t>(train_lb);
     const auto test_y = cast<std::int32_t>(test_lb);
     std::cout << "Fashion-MNIST: " << kTrain << " training and " << kTest << " test images from " << args.data << " ("
@@ -143,7 +121,7 @@ int main(int argc, char** argv) try {
     nn::Adam opt(train, grads, {.lr = args.lr});
     opt.schedule = nn::CosineAnnealingLR{args.lr, args.epochs * per_epoch, args.lr / 20};
 
-    const std::string ckpt = (std::filesystem::path(args.out) / "fashion_mnist_mlp.safetensors").string();
+    const std::string ckpt = (std::filesystem::path(args.out) / kCheckpointFile).string();
     const std::string csv = (std::filesystem::path(args.out) / "loss.csv").string();
     std::size_t first_epoch = 0;
     std::vector<nn::EpochRecord> history;
@@ -192,7 +170,7 @@ int main(int argc, char** argv) try {
         // 5. loss.csv, loss.svg and the checkpoint, each written to a temporary and renamed
         nn::write_history(csv, history);
         nn::write_loss_svg((std::filesystem::path(args.out) / "loss.svg").string(), history, "Fashion-MNIST MLP 784-256-128-10");
-        nn::save_checkpoint(ckpt, train.params(), &opt, {{"epoch", std::to_string(epoch)}, {"model", "mlp-784-256-128-10"}});
+        nn::save_checkpoint(ckpt, train.params(), &opt, {{"epoch", std::to_string(epoch)}, {"model", kModelName}});
     }
     if (!history.empty())
         std::cout << "final test accuracy " << history.back().test_accuracy << "; wrote " << csv << ", loss.svg and " << ckpt << "\n";
