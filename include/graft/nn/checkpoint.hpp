@@ -6,6 +6,8 @@
 // naming it.
 #pragma once
 
+#include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <map>
 #include <string>
@@ -50,28 +52,28 @@ inline std::map<std::string, std::string> load_checkpoint(const std::string& pat
         return *r;
     };
     std::vector<std::pair<void*, const io::SafetensorsFile::Record*>> copies;
-    std::size_t expected = 0;
-    for (auto* e : params.entries()) {
-        copies.emplace_back(e->data.data(), &check(e->name, e->dtype, e->dims));
-        ++expected;
-    }
+    for (auto* e : params.entries()) copies.emplace_back(e->data.data(), &check(e->name, e->dtype, e->dims));
     std::size_t opt_steps = 0;
     if (opt) {
         auto it = f.metadata.find("optimizer");
         if (it == f.metadata.end() || it->second != opt->name())
             throw Error(where, std::string("optimizer state of ") + opt->name(), it == f.metadata.end() ? "none" : it->second);
-        opt_steps = std::stoull(f.metadata.at("optimizer.steps"));
+        auto st = f.metadata.find("optimizer.steps");
+        const std::string steps = st == f.metadata.end() ? std::string() : st->second;
+        const auto [end, ec] = std::from_chars(steps.data(), steps.data() + steps.size(), opt_steps);
+        if (st == f.metadata.end() || ec != std::errc{} || end != steps.data() + steps.size())
+            throw Error(where + ": metadata \"optimizer.steps\"", "a step count", st == f.metadata.end() ? "none" : "\"" + steps + "\"");
         for (auto& b : opt->bound_state())
-            for (std::size_t k = 0; k < b.state.size(); ++k) {
+            for (std::size_t k = 0; k < b.state.size(); ++k)
                 copies.emplace_back(b.state[k].data(), &check(optimizer_tensor_name(b.name, k), b.dtype, b.dims));
-                ++expected;
-            }
     }
+    // Every tensor of the file must have a place; only a load without an optimizer skips the optimizer's state.
     for (const auto& r : f.tensors) {
-        const bool is_param = params.find(r.name) != nullptr;
-        const bool is_opt = r.name.rfind("optimizer/", 0) == 0;
-        if (!is_param && !(is_opt && opt) && !(is_opt && !opt))
-            throw Error(where, "only tensors of the model's parameters", "unexpected tensor \"" + r.name + "\"");
+        const bool placed = std::any_of(copies.begin(), copies.end(), [&](const auto& c) { return c.second == &r; });
+        const bool skipped = !opt && r.name.rfind("optimizer/", 0) == 0;
+        if (!placed && !skipped)
+            throw Error(where, opt ? "only tensors of the model's parameters and of its optimizer's state" : "only tensors of the model's parameters",
+                        "unexpected tensor \"" + r.name + "\"");
     }
     for (auto& [dst, rec] : copies)
         if (!rec->data.empty()) std::memcpy(dst, rec->data.data(), rec->data.size());

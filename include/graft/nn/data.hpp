@@ -7,15 +7,19 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <numeric>
+#include <string>
 #include <tuple>
 #include <vector>
 
+#include "../core/error.hpp"
 #include "../core/random.hpp"
 #include "../core/shape_rules.hpp"
+#include "../graph/print.hpp"
 #include "../tensor/tensor.hpp"
 
 namespace graft::nn {
@@ -72,10 +76,16 @@ public:
     [[nodiscard]] std::size_t epoch() const noexcept { return epoch_; }
     /// Index of the next batch within the epoch (for progress and checkpoints).
     [[nodiscard]] std::size_t batch_index() const noexcept { return cursor_ / B; }
-    /// Resume mid-epoch: start_epoch(epoch) then skip `batch` batches.
+    /// Resume mid-epoch: start_epoch(epoch) then skip `batch` batches (at most batches_per_epoch()).
     void seek(std::size_t epoch, std::size_t batch) {
+        if (batch > batches_per_epoch()) {
+            std::string range = "a batch index in [0, ";
+            range += std::to_string(batches_per_epoch());
+            range += "]";
+            throw Error("nn::DataLoader::seek: batch", range, std::to_string(batch));
+        }
         start_epoch(epoch);
-        cursor_ = std::min(batch * B, N);
+        cursor_ = batch * B;
     }
 
 private:
@@ -96,10 +106,15 @@ private:
 };
 
 /// (x * scale - mean) / stddev elementwise, into floats: normalize<float>(pixels, 1 / 255.f, 0.2860f, 0.3530f).
+/// A non-finite scale or mean, or a stddev that is not a finite value > 0, is an error naming it.
 template <FloatElement T, Element U, ShapeType S>
 Tensor<T, S> normalize(const Tensor<U, S>& x, T scale, T mean = T(0), T stddev = T(1)) {
-    Tensor<T, S> out;
     const T inv = T(1) / stddev;
+    if (!std::isfinite(scale)) throw Error("nn::normalize: scale", "a finite value", graft::detail::format_double(double(scale)));
+    if (!std::isfinite(mean)) throw Error("nn::normalize: mean", "a finite value", graft::detail::format_double(double(mean)));
+    if (!(stddev > T(0)) || !std::isfinite(stddev) || !std::isfinite(inv))
+        throw Error("nn::normalize: stddev", "a finite value > 0", graft::detail::format_double(double(stddev)));
+    Tensor<T, S> out;
     for (std::size_t i = 0; i < S::size; ++i) out.data()[i] = (static_cast<T>(x.data()[i]) * scale - mean) * inv;
     return out;
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -33,11 +34,27 @@ inline std::string fmt(const char* f, double v) {
     std::snprintf(b, sizeof b, f, v);
     return b;
 }
+/// `s` as XML character data: & < > " escaped.
+inline std::string xml_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '&') out += "&amp;";
+        else if (c == '<') out += "&lt;";
+        else if (c == '>') out += "&gt;";
+        else if (c == '"') out += "&quot;";
+        else out += c;
+    }
+    return out;
+}
 }  // namespace detail
+
+/// The header line of loss.csv.
+inline constexpr const char* history_header = "epoch,train_loss,test_accuracy,seconds,samples_per_second";
 
 /// loss.csv: "epoch,train_loss,test_accuracy,seconds,samples_per_second" and one row per epoch.
 inline void write_history(const std::string& path, const std::vector<EpochRecord>& h) {
-    std::string s = "epoch,train_loss,test_accuracy,seconds,samples_per_second\n";
+    std::string s = history_header;
+    s += '\n';
     for (const auto& r : h)
         s += std::to_string(r.epoch) + "," + detail::fmt("%.6f", r.train_loss) + "," + detail::fmt("%.6f", r.test_accuracy) + "," +
              detail::fmt("%.3f", r.seconds) + "," + detail::fmt("%.1f", r.samples_per_second) + "\n";
@@ -49,24 +66,31 @@ inline std::vector<EpochRecord> read_history(const std::string& path) {
     std::ifstream in(path);
     std::vector<EpochRecord> h;
     if (!in) return h;
+    const std::string where = "read_history: " + path;
     std::string line;
-    std::getline(in, line);  // header
+    if (!std::getline(in, line)) return h;  // an empty file
+    if (line != history_header) throw Error(where, std::string("the header \"") + history_header + "\"", "\"" + line + "\"");
     std::size_t row = 1;
     while (std::getline(in, line)) {
         ++row;
         if (line.empty()) continue;
-        EpochRecord r;
-        double* fields[] = {&r.train_loss, &r.test_accuracy, &r.seconds, &r.samples_per_second};
-        std::size_t pos = line.find(',');
-        if (pos == std::string::npos) throw Error("read_history: " + path, "5 comma-separated fields on row " + std::to_string(row), line);
-        r.epoch = std::stoul(line.substr(0, pos));
-        for (double* f : fields) {
-            const std::size_t start = pos + 1;
-            pos = line.find(',', start);
-            const std::string cell = line.substr(start, pos == std::string::npos ? std::string::npos : pos - start);
-            auto res = std::from_chars(cell.data(), cell.data() + cell.size(), *f);
-            if (res.ec != std::errc{}) throw Error("read_history: " + path, "a number on row " + std::to_string(row), "\"" + cell + "\"");
+        std::vector<std::string> cells(1);
+        for (char c : line) {
+            if (c == ',') cells.emplace_back();
+            else cells.back() += c;
         }
+        if (cells.size() != 5) throw Error(where, "5 comma-separated fields on row " + std::to_string(row), "\"" + line + "\"");
+        EpochRecord r;
+        auto number = [&](const std::string& cell, auto& out) {  // the whole cell, nothing before or after the number
+            const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), out);
+            if (ec != std::errc{} || end != cell.data() + cell.size())
+                throw Error(where, "a number on row " + std::to_string(row), "\"" + cell + "\"");
+        };
+        number(cells[0], r.epoch);
+        number(cells[1], r.train_loss);
+        number(cells[2], r.test_accuracy);
+        number(cells[3], r.seconds);
+        number(cells[4], r.samples_per_second);
         h.push_back(r);
     }
     return h;
@@ -77,10 +101,10 @@ inline void write_loss_svg(const std::string& path, const std::vector<EpochRecor
     const double W = 640, H = 400, L = 60, R = 60, T = 40, Bm = 50;
     const double pw = W - L - R, ph = H - T - Bm;
     double lmax = 0, amin = 1, amax = 0;
-    for (const auto& r : h) {
-        lmax = std::max(lmax, r.train_loss);
-        amin = std::min(amin, r.test_accuracy);
-        amax = std::max(amax, r.test_accuracy);
+    for (const auto& r : h) {  // a NaN or infinite value (a diverged run) is left out of the plot
+        if (std::isfinite(r.train_loss)) lmax = std::max(lmax, r.train_loss);
+        if (std::isfinite(r.test_accuracy)) amin = std::min(amin, r.test_accuracy);
+        if (std::isfinite(r.test_accuracy)) amax = std::max(amax, r.test_accuracy);
     }
     if (lmax <= 0) lmax = 1;
     amin = std::max(0.0, amin - 0.02);
@@ -91,7 +115,7 @@ inline void write_loss_svg(const std::string& path, const std::vector<EpochRecor
     std::ostringstream s;
     s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
       << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-      << "<text x=\"" << W / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">" << title << "</text>\n"
+      << "<text x=\"" << W / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">" << detail::xml_escape(title) << "</text>\n"
       << "<rect x=\"" << L << "\" y=\"" << T << "\" width=\"" << pw << "\" height=\"" << ph << "\" fill=\"none\" stroke=\"#999\"/>\n";
     for (int k = 0; k <= 4; ++k) {
         const double y = T + ph * (1 - k / 4.0);
@@ -101,8 +125,10 @@ inline void write_loss_svg(const std::string& path, const std::vector<EpochRecor
     }
     std::string loss_pts, acc_pts;
     for (const auto& r : h) {
-        loss_pts += detail::fmt("%.1f,", X(double(r.epoch))) + detail::fmt("%.1f ", T + ph * (1 - r.train_loss / lmax));
-        acc_pts += detail::fmt("%.1f,", X(double(r.epoch))) + detail::fmt("%.1f ", T + ph * (1 - (r.test_accuracy - amin) / (amax - amin)));
+        if (std::isfinite(r.train_loss))
+            loss_pts += detail::fmt("%.1f,", X(double(r.epoch))) + detail::fmt("%.1f ", T + ph * (1 - r.train_loss / lmax));
+        if (std::isfinite(r.test_accuracy))
+            acc_pts += detail::fmt("%.1f,", X(double(r.epoch))) + detail::fmt("%.1f ", T + ph * (1 - (r.test_accuracy - amin) / (amax - amin)));
     }
     s << "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"" << loss_pts << "\"/>\n"
       << "<polyline fill=\"none\" stroke=\"#ff7f0e\" stroke-width=\"2\" points=\"" << acc_pts << "\"/>\n"
