@@ -80,7 +80,8 @@ int main() {
     const auto eager = graft::relu(graft::matmul(images, W_copy) + b_copy);
     std::cout << std::boolalpha << "same as eager Tensor math: " << graft::array_equal(result, eager) << '\n';
 
-    // The tape: the matmul is one cblas_sgemm (m=4 n=10 k=784); add and relu write into the arena.
+    // The tape: the matmul is one cblas_sgemm (m=4 n=10 k=784); add and relu write in place over the
+    // matmul's output (each is the last reader of its input, and reads element i before writing it).
     // The costs are known before running: arena bytes, parameter bytes, FLOPs per run.
     std::cout << prog.dump();
 

@@ -6,6 +6,7 @@
 #include "exec/compile.hpp"
 #include "exec/machine.hpp"
 #include "exec/memory_plan.hpp"
+#include "exec/optimize.hpp"
 #include "exec/param_store.hpp"
 #include "exec/program.hpp"
 #include "exec/reference.hpp"

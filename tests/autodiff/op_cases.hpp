@@ -360,6 +360,39 @@ inline void index(std::vector<OpCase>& out) {  // integer-valued, forward only
                        [ax = ax, keep = keep](Graph& g, Ids x, DType) { return g.add(OpKind::argmax, {x[0]}, axis_attrs(ax, keep)); }});
 }
 
+inline void random(std::vector<OpCase>& out) {  // impure; the reference evaluates run 0, as a first run() does
+    for (const auto& d : std::vector<Dims>{{4, 5}, {7}, {}})
+        out.push_back({OpKind::dropout_mask, cat("dropout_mask ", dims_label(d)), {{d, uniform(-2, 2)}},
+                       [](Graph& g, Ids x, DType) {
+                           graft::Attrs a;
+                           a.scalar = 0.4;
+                           a.start = 5;
+                           return g.add(OpKind::mul, {x[0], g.add(OpKind::dropout_mask, {x[0]}, a)});
+                       }});
+}
+
+inline void fusion(std::vector<OpCase>& out) {  // made by the fusion passes; not differentiable, forward only
+    out.push_back({OpKind::fused, "fused sigmoid(a*b - c)^2 + clamp(a), b [4] and c [3,1] broadcast",
+                   {{{3, 4}}, {{4}}, {{3, 1}}}, [](Graph& g, Ids x, DType ftype) {
+                       graft::FusedProgram p;
+                       p.dtype = ftype;
+                       p.dims = {3, 4};
+                       p.inputs = 3;
+                       p.registers = 5;
+                       p.steps = {{OpKind::mul, 3, 0, 1, 0}, {OpKind::sub, 3, 3, 2, 0}, {OpKind::sigmoid, 3, 3, 0, 0},
+                                  {OpKind::square, 3, 3, 0, 0}, {OpKind::clamp, 4, 0, 0, 1}, {OpKind::add, 3, 3, 4, 0}};
+                       p.constants = {-0.5, 0.5};
+                       return g.add(OpKind::fused, {x[0], x[1], x[2]}, p.encode());
+                   }});
+    for (std::size_t act = 0; act < 4; ++act)
+        out.push_back({OpKind::matmul_bias_act, cat("matmul_bias_act [5,3] x [3,4] + [4] ", graft::epilogue_name(graft::Epilogue(act))),
+                       {{{5, 3}}, {{3, 4}}, {{4}}}, [act](Graph& g, Ids x, DType) {
+                           graft::Attrs a;
+                           a.ints = {act};
+                           return g.add(OpKind::matmul_bias_act, {x[0], x[1], x[2]}, a);
+                       }});
+}
+
 }  // namespace cases
 
 /// Every case, for every op that has one.
@@ -376,6 +409,8 @@ inline const std::vector<OpCase>& op_cases() {
         cases::reduce(v);
         cases::softmax(v);
         cases::index(v);
+        cases::random(v);
+        cases::fusion(v);
         return v;
     }();
     return all;

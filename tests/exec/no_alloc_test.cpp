@@ -11,6 +11,7 @@
 
 #include <graft/exec.hpp>
 #include <graft/graph.hpp>
+#include <graft/passes.hpp>
 #include <graft/tensor.hpp>
 
 #include "support/alloc_counter.hpp"
@@ -86,6 +87,28 @@ TEST_CASE("one instruction of every kernel family allocates nothing in run()", "
     m.let(b, graft_test::randomize(bv, 2));
     m.let(c, graft_test::randomize(cv, 3));
     m.let(lab, lv);
+    m.run();
+    const auto before = graft_test::allocations();
+    for (int i = 0; i < 10; ++i) m.run();
+    CHECK(graft_test::allocations() - before == 0);
+}
+
+TEST_CASE("the fused kernels (register program, GEMM with epilogue) allocate nothing in run()", "[exec][alloc][fusion]") {
+    Graph g;
+    auto x = g.input<float, 300, 20>("x");
+    auto v = g.input<float, 20>("v");
+    auto W = g.param<float, 20, 16>("W", init::glorot_uniform(1));
+    auto b = g.param<float, 16>("b", init::zeros());
+    auto h = tanh(matmul(x, W) + b);                        // matmul_bias_act
+    auto y = sum(exp(x * v - 1.0f) + where(greater(x, v), x, -x)) + sum(h * h);  // fused, v gathered per block
+    CompileOptions opt;
+    opt.pipeline = passes::standard();
+    Machine m(compile(g, opt, y));
+    CHECK_THAT(m.program().dump(), Catch::Matchers::Contains("= fused ") && Catch::Matchers::Contains("= matmul_bias_act "));
+    Tensor<float, Shape<300, 20>> xv;
+    Tensor<float, Shape<20>> vv;
+    m.let(x, graft_test::randomize(xv, 4));
+    m.let(v, graft_test::randomize(vv, 5));
     m.run();
     const auto before = graft_test::allocations();
     for (int i = 0; i < 10; ++i) m.run();

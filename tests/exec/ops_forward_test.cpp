@@ -265,6 +265,43 @@ std::vector<Case> all_cases() {
              {{2, 3, 4}, axis_attr(-1, true)}, {{1}, axis_attr(0)}, {{5}, axis_attr(0)}, {{0, 3}, axis_attr(1)}}) {
         cs.push_back({OpKind::argmax, {ints(d)}, at, Tol::exact, cat(dims_str(d), " axis ", std::to_string(at.axis))});
     }
+    // ------------------------------------------------------------ random (run 0)
+    for (const auto& [d, p] : std::vector<std::pair<Dims, double>>{{{5, 7}, 0.25}, {{}, 0.5}, {{0}, 0.5}, {{300}, 0.0}, {{2, 3, 4}, 0.9}}) {
+        Attrs at = scalar_attr(p);
+        at.start = 11;
+        cs.push_back({OpKind::dropout_mask, {any(d)}, at, Tol::rounded, cat(dims_str(d), " p ", std::to_string(p))});
+    }
+    // ------------------------------------------------------------ made by the fusion passes
+    auto program = [](Dims dims, std::size_t inputs, std::size_t regs, std::vector<FusedStep> steps, std::vector<double> consts = {}) {
+        FusedProgram p;  // dtype: set per run by run_case
+        p.dims = std::move(dims);
+        p.inputs = inputs;
+        p.registers = regs;
+        p.steps = std::move(steps);
+        p.constants = std::move(consts);
+        return p.encode();
+    };
+    cs.push_back({OpKind::fused, {any({3, 5}), any({5}), any({3, 1})},
+                  program({3, 5}, 3, 4, {{OpKind::mul, 3, 0, 1, 0}, {OpKind::add, 3, 3, 2, 0}, {OpKind::tanh, 3, 3, 0, 0},
+                                         {OpKind::mul_scalar, 3, 3, 0, 0}}, {0.5}),
+                  Tol::approx, "tanh(a*b + c)*0.5, b [5] and c [3,1] broadcast"});
+    cs.push_back({OpKind::fused, {ints({2, 3, 4}), ints({4}), any({})},
+                  program({2, 3, 4}, 3, 5, {{OpKind::greater, 3, 0, 1, 0}, {OpKind::clamp, 4, 0, 0, 1}, {OpKind::where, 3, 3, 4, 2}},
+                          {-1.0, 1.0}),
+                  Tol::exact, "where(a > b, clamp(a, -1, 1), c), c a scalar"});
+    cs.push_back({OpKind::fused, {pos({1000}), any({1})},
+                  program({1000}, 2, 3, {{OpKind::log, 2, 0, 0, 0}, {OpKind::sub, 2, 2, 1, 0}, {OpKind::exp, 2, 2, 0, 0}}),
+                  Tol::approx, "exp(log(a) - b) over 1000 (blocks of 256 and a tail)"});
+    cs.push_back({OpKind::fused, {any({0, 3})}, program({0, 3}, 1, 2, {{OpKind::exp, 1, 0, 0, 0}, {OpKind::neg, 1, 1, 0, 0}}),
+                  Tol::exact, "zero elements"});
+    cs.push_back({OpKind::fused, {any({}), any({})}, program({}, 2, 3, {{OpKind::maximum, 2, 0, 1, 0}, {OpKind::square, 2, 2, 0, 0}}),
+                  Tol::rounded, "rank 0"});
+    for (std::size_t act = 0; act < 4; ++act) {
+        cs.push_back({OpKind::matmul_bias_act, {any({4, 3}), any({3, 5}), any({5})}, ints_attr({act}), Tol::approx,
+                      cat("[4,3] x [3,5] + [5], ", epilogue_name(static_cast<Epilogue>(act)))});
+        cs.push_back({OpKind::matmul_bias_act, {any({1, 7}), any({7, 2}), any({1, 2})}, ints_attr({act}), Tol::approx,
+                      cat("[1,7] x [7,2] + [1,2], ", epilogue_name(static_cast<Epilogue>(act)))});
+    }
     return cs;
 }
 
@@ -318,7 +355,7 @@ std::string run_case(const Case& c, std::uint64_t seed) {
         feed[name] = vals.back();
     }
     Attrs at = c.at;
-    if (c.op == OpKind::one_hot) at.dtype = dtype_of<T>;
+    if (c.op == OpKind::one_hot || c.op == OpKind::fused) at.dtype = dtype_of<T>;
     const NodeId y = g.add(c.op, ids, at);
     try {
         verify(g);  // the IR checker agrees with what Graph::add built

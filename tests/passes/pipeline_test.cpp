@@ -149,10 +149,12 @@ TEST_CASE("an input the passes make unnecessary can still be bound", "[passes][c
     Graph g;
     auto x = g.input<float, 3>("x");
     auto c = g.constant(Tensor<float, Shape<3>>{1, 2, 3});
-    auto y = exp(c) + (x - x) * 0.0f;  // folds to a constant only under assume_finite; x stays bindable anyway
+    auto y = exp(c) + (x - x) * 0.0f;  // under assume_finite, x - x and * 0 vanish and y no longer reads x
     CompileOptions opt;
     opt.pipeline = passes::standard();
+    opt.pipeline.options.assume_finite = true;
     Machine m(compile(g, opt, y));
+    CHECK(m.program().graph_text().find("sub") == std::string::npos);
     CHECK_NOTHROW(m.let(x, Tensor<float, Shape<3>>{1, 1, 1}));
     m.run();
     CHECK(m.value(y)(0) == Approx(std::exp(1.0f)));
@@ -174,4 +176,48 @@ TEST_CASE("pipeline dumps the graph before and after each pass", "[passes][dump]
     CHECK(std::filesystem::exists(dir / "01_dce.dot"));
     CHECK(std::filesystem::exists(dir / "02_cse.txt"));
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("impure ops are never merged or folded: two dropout masks of one input stay two", "[passes][cse][random]") {
+    Graph g;
+    auto x = g.input<float, 64>("x");
+    auto a = dropout(x, 0.5, 7);
+    auto b = dropout(x, 0.5, 7);  // same op, same input, same attributes: still a different random draw per node
+    auto c = g.constant(ones<float, Shape<64>>());
+    auto folded_candidate = dropout_mask(c, 0.5, 9);  // constant input: still not folded
+    auto y = a + b + folded_candidate;
+    std::vector<NodeId> outs{y.id()};
+    Graph work = g;  // a copy: y must keep naming its node of g for compile() below
+    const auto res = optimize(work, outs, passes::standard());
+    CHECK(count_op(work, OpKind::dropout_mask) == 3);
+    CompileOptions opt;
+    opt.pipeline = passes::standard();
+    Machine m(compile(g, opt, y));
+    m.let(x, ones<float, Shape<64>>());
+    m.run();
+    const auto first = m.value(y).to_tensor();
+    m.run();
+    const auto second = m.value(y).to_tensor();
+    CHECK_FALSE(array_equal(first, second));  // a new mask every run
+    Machine m2(compile(g, opt, y));
+    m2.let(x, ones<float, Shape<64>>());
+    m2.run();
+    CHECK(array_equal(first, m2.value(y).to_tensor()));  // reproducible: same seed, same run
+}
+
+TEST_CASE("dropout_mask keeps about 1-p of the elements and scales them by 1/(1-p)", "[random]") {
+    Graph g;
+    auto x = g.input<double, 100000>("x");
+    auto m = dropout_mask(x, 0.3, 42);
+    Machine mach(compile(g, m));
+    mach.let(x, zeros<double, Shape<100000>>());
+    mach.run();
+    const auto v = mach.value(m);
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < 100000; ++i) {
+        const double e = v(i);
+        REQUIRE((e == 0.0 || e == Approx(1.0 / 0.7)));
+        kept += e != 0.0;
+    }
+    CHECK(static_cast<double>(kept) / 100000.0 == Approx(0.7).margin(0.01));
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <graft/core/random.hpp>
 #include <graft/graph/node.hpp>
 
 #include "reference.hpp"
@@ -245,6 +246,46 @@ inline double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) :
 
 }  // namespace detail
 
+inline NaiveValue naive_forward(graft::OpKind op, const graft::Attrs& at, const std::vector<NaiveValue>& in);
+
+namespace detail {
+/// A fused node's program, decoded here from its documented layout (not with graft's decoder):
+/// attrs.ints = [rank, dims..., registers, then (op, dst, a, b, c) per step], attrs.reals = constants;
+/// registers 0..k-1 are the inputs broadcast to dims; scalar ops read reals[b] (clamp: reals[b], reals[c]).
+inline NaiveValue fused(const graft::Attrs& at, const std::vector<NaiveValue>& in) {
+    using graft::OpKind;
+    const auto& w = at.ints;
+    const std::size_t rank = w.at(0);
+    const graft::Dims dims(w.begin() + 1, w.begin() + 1 + static_cast<std::ptrdiff_t>(rank));
+    std::vector<NaiveValue> r(w.at(rank + 1));
+    const NaiveValue shape{dims, std::vector<double>(count_of(dims), 0.0)};
+    for (std::size_t k = 0; k < in.size(); ++k) r.at(k) = broadcast_map({in[k], shape}, [](const std::vector<double>& a) { return a[0]; });
+    std::size_t result = 0;
+    for (std::size_t p = rank + 2; p + 5 <= w.size(); p += 5) {
+        const auto op = static_cast<OpKind>(w[p]);
+        const std::size_t dst = w[p + 1], a = w[p + 2], b = w[p + 3], c = w[p + 4];
+        graft::Attrs s;
+        std::vector<NaiveValue> args{r.at(a)};
+        switch (op) {
+            case OpKind::add: case OpKind::sub: case OpKind::mul: case OpKind::div: case OpKind::maximum: case OpKind::minimum:
+            case OpKind::greater: case OpKind::less: case OpKind::equal:
+                args.push_back(r.at(b));
+                break;
+            case OpKind::where: args = {r.at(a), r.at(b), r.at(c)}; break;
+            case OpKind::clamp: s.scalar2 = at.reals.at(c); [[fallthrough]];
+            case OpKind::add_scalar: case OpKind::mul_scalar: case OpKind::div_scalar: case OpKind::rsub_scalar:
+            case OpKind::rdiv_scalar: case OpKind::pow_scalar:
+                s.scalar = at.reals.at(b);
+                break;
+            default: break;  // unary
+        }
+        r.at(dst) = naive_forward(op, s, args);
+        result = dst;
+    }
+    return r.at(result);
+}
+}  // namespace detail
+
 /// The forward of `op` on `in` (attributes as Graph::add received them; negative axes allowed).
 /// Throws std::logic_error for an op it has no rule for, so a new op cannot slip through a test.
 inline NaiveValue naive_forward(graft::OpKind op, const graft::Attrs& at, const std::vector<NaiveValue>& in) {
@@ -307,6 +348,23 @@ inline NaiveValue naive_forward(graft::OpKind op, const graft::Attrs& at, const 
         case OpKind::log_softmax: return d::softmax(true, at, in.at(0));
         case OpKind::one_hot: return d::one_hot(at, in.at(0));
         case OpKind::argmax: return d::argmax(at, in.at(0));
+        case OpKind::dropout_mask: {  // run 0 of the counter-based generator: its definition
+            NaiveValue out{in.at(0).dims, std::vector<double>(in.at(0).v.size())};
+            for (std::size_t i = 0; i < out.v.size(); ++i)
+                out.v[i] = graft::counter_uniform(at.start, 0, i) < at.scalar ? 0.0 : 1.0 / (1.0 - at.scalar);
+            return out;
+        }
+        case OpKind::fused: return d::fused(at, in);
+        case OpKind::matmul_bias_act: {  // act(a @ b + bias); attrs.ints[0]: 0 none, 1 relu, 2 tanh, 3 sigmoid
+            const NaiveValue y = d::broadcast_map({d::matmul(in.at(0), in.at(1)), in.at(2)}, [](Args a) { return a[0] + a[1]; });
+            switch (at.ints.at(0)) {
+                case 0: return y;
+                case 1: return naive_forward(OpKind::relu, {}, {y});
+                case 2: return naive_forward(OpKind::tanh, {}, {y});
+                case 3: return naive_forward(OpKind::sigmoid, {}, {y});
+                default: throw std::logic_error("naive_forward: matmul_bias_act with an unknown activation");
+            }
+        }
         default: break;
     }
     throw std::logic_error(cat("naive_forward: no rule for op #", std::to_string(static_cast<int>(op))));

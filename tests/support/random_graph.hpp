@@ -38,6 +38,14 @@ struct RandomGraphOptions {
     std::size_t min_steps = 3, max_steps = 12;  ///< random construction steps (each adds one or a few nodes)
     std::size_t max_rank = 3, max_dim = 4;      ///< of the base shape
     bool empty_axis = false;                    ///< one axis of the base shape has size 0
+    /// Half the steps build a pattern some pass rewrites (for the pass property tests): identities
+    /// (x*1, x+0, x/1, pow(x,1), ...), double negations, constants-only subtrees, log(1+x), exp(x)-1,
+    /// log(softmax), log(sigmoid), 1-sigmoid, log(exp(x)), chains of elementwise ops, matmul + bias +
+    /// activation, transpose/reshape/broadcast chains, sums and means of broadcasts, scalar chains, deep
+    /// shared subexpressions, x*0 and x-x (which must stay), and pairs of identical dropout masks (impure:
+    /// never merged or folded). Off by default, so a given seed gives the same graph as before.
+    bool patterns = false;
+    bool dropout = true;  ///< with patterns: include the dropout mask pairs
 };
 
 struct RandomGraph {
@@ -267,7 +275,248 @@ private:
         return unary(pick());
     }
 
+    // ------------------------------------------------------------ patterns the passes rewrite
+    /// A constant of dims `d` every element of which is `v`.
+    NodeId filled(const graft::Dims& d, double v) {
+        const auto bytes = graft::reference::to_bytes({opt_.dtype, d, std::vector<double>(count(d), v)});
+        return g_.constant(opt_.dtype, d, bytes.data());
+    }
+    /// The constant `v` in dims that broadcast with x's: rank 0, x's own, or dims that broadcast x up.
+    NodeId filled_like(NodeId x, double v) {
+        switch (rng_.below(4)) {
+            case 0: return filled({}, v);
+            case 1: return filled(sub_dims(), v);
+            default: return filled(g_.node(x).dims, v);
+        }
+    }
+    NodeId add_op(OpKind op, std::vector<NodeId> in, graft::Attrs a = {}) { return g_.add(op, std::move(in), a); }
+    /// x*1, 1*x, x+0, 0+x, x-0, x/1 and their scalar forms, pow(x, 1); x*0 and x-x (not rewritten by default).
+    NodeId identity() {
+        const NodeId x = pick();
+        switch (rng_.below(12)) {
+            case 0: return graft::ir::mul(g_, x, filled_like(x, 1));
+            case 1: return graft::ir::mul(g_, filled_like(x, 1), x);
+            case 2: return graft::ir::add(g_, x, filled_like(x, 0));
+            case 3: return graft::ir::add(g_, filled_like(x, 0), x);
+            case 4: return graft::ir::sub(g_, x, filled_like(x, 0));
+            case 5: return graft::ir::div(g_, x, filled_like(x, 1));
+            case 6: return graft::ir::mul_scalar(g_, x, 1.0);
+            case 7: return graft::ir::add_scalar(g_, x, 0.0);
+            case 8: return graft::ir::with_scalar(g_, OpKind::div_scalar, x, 1.0);
+            case 9: return graft::ir::pow_scalar(g_, x, 1.0);
+            case 10: return graft::ir::mul(g_, x, filled_like(x, 0));
+            default: return graft::ir::sub(g_, x, x);
+        }
+    }
+    /// neg(neg(x)), x - neg(y), x + neg(y), neg(y) + x, neg(x) * neg(y).
+    NodeId negations() {
+        const NodeId x = pick(), y = pick();
+        switch (rng_.below(5)) {
+            case 0: return graft::ir::neg(g_, graft::ir::neg(g_, x));
+            case 1: return graft::ir::sub(g_, x, graft::ir::neg(g_, y));
+            case 2: return graft::ir::add(g_, x, graft::ir::neg(g_, y));
+            case 3: return graft::ir::add(g_, graft::ir::neg(g_, y), x);
+            default: return graft::ir::mul(g_, graft::ir::neg(g_, x), graft::ir::neg(g_, y));
+        }
+    }
+    /// A subtree of one to three ops over constants only (folded at compile time), combined with a value.
+    NodeId constant_subtree() {
+        NodeId k = constant(sub_dims());
+        const std::size_t depth = 1 + rng_.below(3);
+        for (std::size_t i = 0; i < depth; ++i) {
+            switch (rng_.below(4)) {
+                case 0: k = unary(k); break;
+                case 1: k = scalar_op(k); break;
+                case 2: k = binary(k, constant(sub_dims())); break;
+                default: {
+                    const NodeId b = graft::ir::broadcast_to(g_, k, rg_.base);
+                    k = g_.node(b).dims.empty() ? b : graft::ir::sum_axis(g_, b, 0, true);
+                }
+            }
+        }
+        return coin() ? binary(pick(), k) : binary(k, pick());
+    }
+    /// The formulas the stability pass rewrites: log(1+x), exp(x)-1, log(softmax), log(sigmoid), 1-sigmoid.
+    NodeId unstable() {
+        const NodeId x = pick();
+        switch (rng_.below(9)) {
+            case 0: {  // 1 + p with p > -1
+                const NodeId p = graft::ir::unary(g_, OpKind::sigmoid, x);
+                return graft::ir::unary(g_, OpKind::log, graft::ir::add(g_, filled_like(p, 1), p));
+            }
+            case 1: {
+                const NodeId p = graft::ir::unary(g_, OpKind::square, x);
+                return graft::ir::unary(g_, OpKind::log, graft::ir::add(g_, p, filled_like(p, 1)));
+            }
+            case 2: return graft::ir::unary(g_, OpKind::log, graft::ir::add_scalar(g_, graft::ir::unary(g_, OpKind::abs, x), 1.0));
+            case 3: return graft::ir::sub(g_, graft::ir::unary(g_, OpKind::exp, x), filled_like(x, 1));
+            case 4: return graft::ir::add_scalar(g_, graft::ir::unary(g_, OpKind::exp, x), -1.0);
+            case 5: {
+                const NodeId r = pick_ranked();
+                const auto axis = static_cast<std::int64_t>(rng_.below(g_.node(r).dims.size()));
+                return graft::ir::unary(g_, OpKind::log, graft::ir::softmax(g_, r, axis));
+            }
+            case 6: return graft::ir::unary(g_, OpKind::log, graft::ir::unary(g_, OpKind::sigmoid, x));
+            case 7: {
+                const NodeId s = graft::ir::unary(g_, OpKind::sigmoid, x);
+                return graft::ir::sub(g_, filled_like(s, 1), s);
+            }
+            default: return graft::ir::rsub_scalar(g_, graft::ir::unary(g_, OpKind::sigmoid, x), 1.0);
+        }
+    }
+    /// Two to six elementwise ops in a row (what elementwise fusion takes), some with a second operand.
+    NodeId elementwise_chain() {
+        NodeId x = pick();
+        const std::size_t len = 2 + rng_.below(5);
+        for (std::size_t i = 0; i < len; ++i) {
+            switch (rng_.below(4)) {
+                case 0: x = unary(x); break;
+                case 1: x = scalar_op(x); break;
+                case 2: x = binary(x, pick()); break;
+                default: x = binary(pick(), x);
+            }
+        }
+        return x;
+    }
+    /// act(x @ W + b) on 2-D operands (x flattened to rows first, and back after): what fuse_matmul_epilogue takes.
+    NodeId dense() {
+        const NodeId x = pick_ranked();
+        const graft::Dims xd = g_.node(x).dims;
+        const std::size_t k = xd.back(), m = rg_.base.back();
+        const graft::Dims rows{count(graft::Dims(xd.begin(), xd.end() - 1)), k};  // [prod of leading dims, k]
+        const NodeId x2 = graft::ir::reshape(g_, x, rows);
+        const NodeId w = coin() ? new_leaf({k, m}) : graft::ir::transpose_last2(g_, new_leaf({m, k}));
+        const NodeId b = new_leaf(coin() ? graft::Dims{m} : graft::Dims{1, m});
+        const NodeId mm = graft::ir::matmul(g_, x2, w);
+        NodeId y = coin() ? graft::ir::add(g_, mm, b) : graft::ir::add(g_, b, mm);
+        switch (rng_.below(4)) {
+            case 0: y = graft::ir::unary(g_, OpKind::relu, y); break;
+            case 1: y = graft::ir::unary(g_, OpKind::tanh, y); break;
+            case 2: y = graft::ir::unary(g_, OpKind::sigmoid, y); break;
+            default: break;
+        }
+        graft::Dims back = xd;
+        back.back() = m;
+        return graft::ir::reshape(g_, y, back);
+    }
+    /// transpose(transpose(x)), identity transposes, reshape chains and reshapes to self, broadcast chains.
+    NodeId shape_chain() {
+        const NodeId x = pick_ranked();
+        const graft::Dims d = g_.node(x).dims;
+        const std::size_t r = d.size();
+        auto perm = [&] {
+            std::vector<std::size_t> p(r);
+            for (std::size_t i = 0; i < r; ++i) p[i] = i;
+            for (std::size_t i = r; i > 1; --i) std::swap(p[i - 1], p[rng_.below(i)]);
+            return p;
+        };
+        switch (rng_.below(6)) {
+            case 0: {  // back to x's dims through two random permutations and a third that undoes them
+                const auto p = perm(), q = perm();
+                const NodeId t = graft::ir::transpose(g_, graft::ir::transpose(g_, x, p), q);
+                std::vector<std::size_t> pq(r), inv(r);
+                for (std::size_t i = 0; i < r; ++i) pq[i] = p[q[i]];
+                for (std::size_t i = 0; i < r; ++i) inv[pq[i]] = i;
+                return graft::ir::transpose(g_, t, inv);
+            }
+            case 1: {
+                std::vector<std::size_t> id(r);
+                for (std::size_t i = 0; i < r; ++i) id[i] = i;
+                graft::Attrs a;
+                a.ints = id;
+                return add_op(OpKind::transpose, {x}, a);
+            }
+            case 2: {
+                const graft::Dims flat{count(d)}, wide{1, count(d)};
+                return graft::ir::reshape(g_, graft::ir::reshape(g_, graft::ir::reshape(g_, x, wide), flat), d);
+            }
+            case 3: {
+                graft::Attrs a;
+                a.ints = d;
+                return add_op(OpKind::reshape, {x}, a);
+            }
+            case 4: {
+                graft::Attrs a;
+                a.ints = d;
+                return add_op(OpKind::broadcast_to, {x}, a);
+            }
+            default: {  // x -> dims between x's and the base -> the base
+                const NodeId small = new_leaf();
+                const graft::Dims sd = g_.node(small).dims;
+                graft::Dims mid(rg_.base.end() - static_cast<std::ptrdiff_t>(sd.size()), rg_.base.end());
+                for (std::size_t i = 0; i < mid.size(); ++i)
+                    if (sd[i] == 1 && coin()) mid[i] = 1;
+                graft::Attrs a1, a2;
+                a1.ints = mid;
+                a2.ints = rg_.base;
+                return add_op(OpKind::broadcast_to, {add_op(OpKind::broadcast_to, {small}, a1)}, a2);
+            }
+        }
+    }
+    /// sum or mean of a broadcast, over all axes or one.
+    NodeId reduce_of_broadcast() {
+        const NodeId x = new_leaf();
+        graft::Attrs b;
+        b.ints = rg_.base;
+        const NodeId xb = add_op(OpKind::broadcast_to, {x}, b);
+        graft::Attrs a;
+        if (coin()) {
+            a.all_axes = true;
+            a.keepdims = coin();
+        } else {
+            a.axis = static_cast<std::int64_t>(rng_.below(rg_.base.size()));
+            a.keepdims = true;
+        }
+        return add_op(coin() ? OpKind::sum : OpKind::mean, {xb}, a);
+    }
+    /// mul_scalar(mul_scalar(x, a), b), add_scalar(add_scalar(x, a), b), log(exp(x)).
+    NodeId scalar_chain() {
+        const NodeId x = pick();
+        switch (rng_.below(3)) {
+            case 0: return graft::ir::mul_scalar(g_, graft::ir::mul_scalar(g_, x, uniform(-2, 2)), uniform(-2, 2));
+            case 1: return graft::ir::add_scalar(g_, graft::ir::add_scalar(g_, x, uniform(-2, 2)), uniform(-2, 2));
+            default: return graft::ir::unary(g_, OpKind::log, graft::ir::unary(g_, OpKind::exp, x));
+        }
+    }
+    /// A copy of a recent op node with copies of its op inputs too (a two-level shared subexpression).
+    NodeId deep_duplicate(NodeId id, int depth) {
+        const graft::Node n = g_.node(id);
+        if (depth == 0 || graft::op_info(n.op).cls == graft::OpClass::leaf) return id;
+        std::vector<NodeId> in;
+        for (NodeId i : n.inputs) in.push_back(deep_duplicate(i, depth - 1));
+        return g_.add(n.op, in, n.attrs);
+    }
+    /// x * mask1 + x * mask2 with two identical dropout masks: impure, so never merged, never folded.
+    NodeId dropout_pair() {
+        const NodeId x = coin() ? pick() : constant(sub_dims());
+        graft::Attrs a;
+        a.scalar = one_of(std::vector<double>{0.0, 0.25, 0.5});
+        a.start = rng_.below(1000);
+        const NodeId m1 = add_op(OpKind::dropout_mask, {x}, a), m2 = add_op(OpKind::dropout_mask, {x}, a);
+        return graft::ir::add(g_, graft::ir::mul(g_, x, m1), graft::ir::mul(g_, x, m2));
+    }
+    NodeId pattern() {
+        switch (rng_.below(15)) {
+            case 0: return identity();
+            case 1: return negations();
+            case 2:
+            case 3: return constant_subtree();
+            case 4: return unstable();
+            case 5:
+            case 6: return elementwise_chain();
+            case 7:
+            case 8:
+            case 9: return dense();
+            case 10: return shape_chain();
+            case 11: return reduce_of_broadcast();
+            case 12: return scalar_chain();
+            case 13: return deep_duplicate(pick(), 1 + static_cast<int>(rng_.below(2)));
+            default: return opt_.dropout ? dropout_pair() : identity();
+        }
+    }
+
     NodeId step() {
+        if (opt_.patterns && coin()) return pattern();
         switch (rng_.below(14)) {
             case 0:
             case 1:

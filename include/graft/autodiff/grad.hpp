@@ -30,6 +30,15 @@ inline std::vector<bool> ancestors(const Graph& g, NodeId from) {
             for (NodeId in : g.node(i).inputs) on[in] = true;
     return on;
 }
+/// Fused nodes (made by the fusion passes) have no VJP: gradients are built before optimizing.
+[[noreturn]] inline void refuse_fused(const char* where, const Node& n) {
+    std::string found = "node %";
+    found += std::to_string(n.id);
+    found += " = ";
+    found += op_name(n.op);
+    found += " (fused nodes have no VJP)";
+    throw Error(where, "a graph without fused ops: call grad() before running the fusion passes", found);
+}
 }  // namespace detail
 
 /// True when `y` depends on `x` through differentiable ops (so dy/dx can be non-zero).
@@ -53,6 +62,7 @@ inline bool has_gradient_path(const Graph& g, NodeId y, NodeId x) {
 /// A `wrt` node y does not depend on gets zeros of its shape.
 inline std::vector<NodeId> grad(Graph& g, NodeId y, std::span<const NodeId> wrt, std::optional<NodeId> seed = std::nullopt) {
     const Node out = g.node(y);  // a copy: building the seed appends nodes
+    if (op_info(out.op).cls == OpClass::fused) detail::refuse_fused("grad", out);
     if (!op_info(out.op).differentiable && op_info(out.op).cls != OpClass::leaf)
         throw Error("grad", "a differentiable output", "op " + std::string(op_name(out.op)) + " (it has no gradient)");
     if (out.dtype != DType::f32 && out.dtype != DType::f64)
@@ -94,6 +104,7 @@ inline std::vector<NodeId> grad(Graph& g, NodeId y, std::span<const NodeId> wrt,
         if (!relevant[i] || adjoint[i] == no_node) continue;
         const Node n = g.node(i);  // a copy: the rule appends nodes
         const VjpFn rule = vjp_of(n.op);
+        if (op_info(n.op).cls == OpClass::fused) detail::refuse_fused("grad", n);
         if (!rule) continue;  // leaves and ops that stop gradients
         gx.assign(n.inputs.size(), no_node);
         rule(g, n, adjoint[i], gx);

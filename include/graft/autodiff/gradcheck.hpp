@@ -51,8 +51,11 @@ inline GradcheckResult gradcheck_ir(const GradcheckBuild& build, const std::vect
                                  const GradcheckOptions& opt = {}) {
     Graph g;
     std::vector<NodeId> xs;
-    for (std::size_t i = 0; i < inputs.size(); ++i)
-        xs.push_back(g.input("x" + std::to_string(i), inputs[i].is_int ? DType::i32 : DType::f64, inputs[i].dims));
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        std::string name = "x";  // appended: `"x" + to_string(i)` trips GCC 12's -Wrestrict at -O2 (PR 105329)
+        name += std::to_string(i);
+        xs.push_back(g.input(name, inputs[i].is_int ? DType::i32 : DType::f64, inputs[i].dims));
+    }
     const NodeId out = build(g, xs);
     if (g.node(out).dtype != DType::f64) throw Error("gradcheck", "an f64 output", std::string(dtype_name(g.node(out).dtype)));
     NodeId loss = out;
@@ -75,8 +78,10 @@ inline GradcheckResult gradcheck_ir(const GradcheckBuild& build, const std::vect
     // binds input i, unless the program never reads it (the loss is then constant in it: numeric slope 0)
     auto let = [&](std::size_t i) {
         if (m.program().slot_of(xs[i]) == UINT32_MAX) return;
-        if (inputs[i].is_int) m.let("x" + std::to_string(i), DType::i32, inputs[i].dims, inputs[i].ints.data());
-        else m.let("x" + std::to_string(i), DType::f64, inputs[i].dims, vals[i].data());
+        std::string name = "x";
+        name += std::to_string(i);
+        if (inputs[i].is_int) m.let(name, DType::i32, inputs[i].dims, inputs[i].ints.data());
+        else m.let(name, DType::f64, inputs[i].dims, vals[i].data());
     };
     for (std::size_t i = 0; i < inputs.size(); ++i) vals.push_back(inputs[i].values);
     for (std::size_t i = 0; i < inputs.size(); ++i) let(i);
@@ -95,7 +100,8 @@ inline GradcheckResult gradcheck_ir(const GradcheckBuild& build, const std::vect
     std::size_t w = 0;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         if (inputs[i].is_int) continue;
-        const std::string name = "x" + std::to_string(i);
+        std::string name = "x";
+        name += std::to_string(i);
         for (std::size_t k = 0; k < vals[i].size(); ++k) {
             const double orig = vals[i][k];
             vals[i][k] = orig + opt.eps;

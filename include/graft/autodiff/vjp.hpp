@@ -258,6 +258,8 @@ inline constexpr VjpFn vjp_table[] = {
     vjp::sum_, vjp::mean_, vjp::max_,
     vjp::softmax_, vjp::log_softmax_,
     nullptr, nullptr,                                   // one_hot argmax (integer-valued)
+    nullptr,                                            // dropout_mask (random: no gradient to x's values)
+    nullptr, nullptr,                                   // fused matmul_bias_act (made by passes: grad() comes first)
 };
 // clang-format on
 

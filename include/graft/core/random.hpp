@@ -69,4 +69,23 @@ private:
     bool has_spare_ = false;
 };
 
+/// Counter-based uniform in [0, 1) for element `i` of run `step` of a random op seeded `seed`: no state to
+/// carry, the same value wherever it is computed (kernels, the reference evaluator), and any element of any
+/// run can be recomputed on its own. Two rounds of the splitmix64 finalizer over the mixed counters.
+inline double counter_uniform(std::uint64_t seed, std::uint64_t step, std::uint64_t i) noexcept {
+    auto mix = [](std::uint64_t z) {
+        z += 0x9e3779b97f4a7c15ULL;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    };
+    const std::uint64_t z = mix(mix(seed ^ mix(step)) ^ i);
+    return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
+/// The dropout mask value of element `i` in run `step`: 0 with probability p, else 1 / (1 - p).
+inline double dropout_mask_value(std::uint64_t seed, std::uint64_t step, std::uint64_t i, double p) noexcept {
+    return counter_uniform(seed, step, i) < p ? 0.0 : 1.0 / (1.0 - p);
+}
+
 }  // namespace graft

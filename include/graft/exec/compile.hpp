@@ -3,7 +3,8 @@
 // Lowers the graph to a tape: schedule what the outputs need, give every value a slot (inputs and op
 // outputs in the arena, params in the ParamStore, constants in the program, reshapes as aliases),
 // pick each instruction's kernel and precompute its arguments (broadcast plans, GEMM flags and leading
-// dims, reduction blocks), then plan the arena from the values' lifetimes.
+// dims, reduction blocks), then plan the arena from the values' lifetimes, letting an elementwise
+// instruction write its output over an input of the same type that dies there (in place).
 #pragma once
 
 #include <cstdint>
@@ -18,7 +19,9 @@
 #include "../graph/var.hpp"
 #include "../passes/pipeline.hpp"
 #include "kernels/elementwise.hpp"
+#include "kernels/fused.hpp"
 #include "kernels/gemm.hpp"
+#include "kernels/random.hpp"
 #include "kernels/reduce.hpp"
 #include "kernels/shape.hpp"
 #include "memory_plan.hpp"
@@ -29,8 +32,9 @@ namespace graft {
 
 /// Options for compile().
 struct CompileOptions {
-    passes::Pipeline pipeline;                       ///< graph passes run first (passes::none(): none)
+    passes::Pipeline pipeline{};                     ///< graph passes run first (passes::none(): none)
     bool plan_memory = true;                         ///< reuse arena bytes between values with disjoint lifetimes
+    bool in_place = true;                            ///< with plan_memory: an elementwise op may write over an input that dies there
     blas::Backend gemm_backend = blas::Backend::automatic;  ///< force cblas or Eigen for every GEMM
 };
 
@@ -60,10 +64,13 @@ KernelFn select_kernel(OpKind op) {
             case OpKind::equal: return kernels::binary<T, kernels::EqualF>;
             case OpKind::where: return kernels::where<T>;
             case OpKind::matmul: return kernels::matmul<T>;
+            case OpKind::fused: return kernels::fused<T>;
+            case OpKind::matmul_bias_act: return kernels::matmul_bias_act<T>;
             case OpKind::sum: case OpKind::mean: case OpKind::max: return kernels::reduce<T>;
             case OpKind::softmax: case OpKind::log_softmax: return kernels::softmax<T>;
             case OpKind::one_hot: return kernels::one_hot<T>;
             case OpKind::argmax: return kernels::argmax<T>;
+            case OpKind::dropout_mask: return kernels::dropout_mask<T>;
             default: break;
         }
         switch (op_info(op).cls) {
@@ -147,6 +154,26 @@ inline GemmArgs gemm_args(Dims a, Dims b, bool ta, bool tb, const Dims& out, bla
     return g;
 }
 
+/// "cblas NT m=64 n=256 k=784": how a GEMM instruction runs, as dump() shows it.
+inline std::string gemm_note(const GemmArgs& ga) {
+    std::string s = blas::backend_name(ga.backend);
+    s += ' ';
+    s += ga.ta ? 'T' : 'N';
+    s += ga.tb ? 'T' : 'N';
+    // appended piece by piece: `"literal" + std::string&&` trips GCC 12's -Wrestrict at -O3 (PR 105329)
+    s += " m=";
+    s += std::to_string(ga.m);
+    s += " n=";
+    s += std::to_string(ga.n);
+    s += " k=";
+    s += std::to_string(ga.k);
+    if (ga.a_off.size() > 1) {
+        s += " batch=";
+        s += std::to_string(ga.a_off.size());
+    }
+    return s;
+}
+
 /// Strides of an operand with dims `d` over output dims `out` (0 where broadcast).
 inline std::array<std::size_t, max_rank> operand_strides(const Dims& d, const Dims& out) {
     std::array<std::size_t, max_rank> s{};
@@ -163,11 +190,66 @@ inline std::array<std::size_t, max_rank> operand_strides(const Dims& d, const Di
 }  // namespace detail
 
 namespace detail {
+/// True when the kernel of `op` may write its output over an input of the same dims and dtype: output
+/// element i depends only on element i of such an input, and the kernel reads it before writing
+/// element i (binary/compare broadcast loops, scalar and unary Eigen maps, where, the fused register
+/// program, which loads a block of its inputs before it stores that block of its output).
+inline bool in_place_safe(OpKind op) {
+    switch (op_info(op).cls) {
+        case OpClass::binary:
+        case OpClass::compare:
+        case OpClass::scalar:
+        case OpClass::unary:
+        case OpClass::select: return true;
+        default: return op == OpKind::fused;
+    }
+}
+
+/// Marks, for every in-place-safe instruction, one input its output may overwrite: an op output in the
+/// arena (not a bound input, param, constant, reshape alias or requested output, nor the storage behind
+/// an output alias) with the output's dims and dtype, whose last reader is this instruction. Broadcast
+/// operands never qualify (their dims differ from the output's), so element i is always read at i.
+inline void ask_in_place(const ProgramData& d, std::vector<BufferRequest>& req, const std::vector<std::size_t>& req_of_slot) {
+    std::vector<char> pinned(d.slots.size(), 0);  // outputs, and the storage their aliases share
+    for (std::uint32_t s : d.outputs) {
+        pinned[s] = 1;
+        std::uint32_t r = s;
+        while (d.slots[r].alias_of != UINT32_MAX) r = d.slots[r].alias_of;
+        pinned[r] = 1;
+    }
+    for (std::size_t k = 0; k < d.instrs.size(); ++k) {
+        const Instr& ins = d.instrs[k];
+        const Slot& out = d.slots[ins.out];
+        const std::size_t me = req_of_slot[ins.out];
+        if (!in_place_safe(ins.op) || me == no_reuse || out.bytes == 0) continue;
+        for (std::uint32_t i : ins.in) {
+            const Slot& x = d.slots[i];
+            const std::size_t r = req_of_slot[i];
+            if (r == no_reuse || pinned[i] || x.alias_of != UINT32_MAX || x.home != Home::arena || x.is_input) continue;
+            if (x.dtype != out.dtype || x.dims != out.dims || x.bytes != out.bytes) continue;
+            if (x.def >= k || x.last_use != k) continue;
+            bool read_through_alias = false;  // reshape(x) read by the same instruction: keep it simple, no
+            for (std::uint32_t j : ins.in) {
+                std::uint32_t rj = j;
+                while (d.slots[rj].alias_of != UINT32_MAX) rj = d.slots[rj].alias_of;
+                read_through_alias = read_through_alias || (rj == i && j != i);
+            }
+            if (read_through_alias) continue;
+            req[me].reuse_of = r;
+            break;
+        }
+    }
+}
+
 /// Lowers `g` (already optimized) to program data: schedule, slots, instructions, memory plan.
-inline std::shared_ptr<ProgramData> lower(const Graph& g, std::span<const NodeId> outputs, const CompileOptions& opt) {
+/// `keep`: leaves (inputs, params) that get a slot even when no output reads them.
+inline std::shared_ptr<ProgramData> lower(const Graph& g, std::span<const NodeId> outputs, const CompileOptions& opt,
+                                          std::span<const NodeId> keep = {}) {
     auto d = std::make_shared<detail::ProgramData>();
     const MatmulOperands mm = fold_matmul_transposes(g);
-    const std::vector<NodeId> order = schedule(g, outputs, mm);
+    std::vector<NodeId> wanted(outputs.begin(), outputs.end());
+    wanted.insert(wanted.end(), keep.begin(), keep.end());
+    const std::vector<NodeId> order = schedule(g, wanted, mm);
     d->slot_of_node.assign(g.size(), UINT32_MAX);
     d->graph_text = print(g);
 
@@ -214,8 +296,9 @@ inline std::shared_ptr<ProgramData> lower(const Graph& g, std::span<const NodeId
         ins.n = n.size();
         ins.out_dims = n.dims;
         ins.flops = static_cast<double>(n.size());
-        const bool is_mm = n.op == OpKind::matmul;
+        const bool is_mm = n.op == OpKind::matmul || n.op == OpKind::matmul_bias_act;
         std::vector<NodeId> ins_nodes = is_mm ? std::vector<NodeId>{mm.a[id], mm.b[id]} : n.inputs;
+        if (n.op == OpKind::matmul_bias_act) ins_nodes.push_back(n.inputs[2]);  // the bias
         for (NodeId i : ins_nodes) ins.in.push_back(d->slot_of_node[i]);
         const Node& x = g.node(ins_nodes[0]);
         ins.in_dims = x.dims;
@@ -249,11 +332,32 @@ inline std::shared_ptr<ProgramData> lower(const Graph& g, std::span<const NodeId
                 ins.gemm = detail::gemm_args(x.dims, g.node(ins_nodes[1]).dims, mm.ta[id], mm.tb[id], n.dims, opt.gemm_backend);
                 const auto& ga = ins.gemm;
                 ins.flops = 2.0 * double(ga.m) * double(ga.n) * double(ga.k) * double(ga.a_off.size());
-                ins.note = std::string(blas::backend_name(ga.backend)) + " " + (ga.ta ? "T" : "N") + (ga.tb ? "T" : "N") +
-                           " m=" + std::to_string(ga.m) + " n=" + std::to_string(ga.n) + " k=" + std::to_string(ga.k) +
-                           (ga.a_off.size() > 1 ? " batch=" + std::to_string(ga.a_off.size()) : "");
+                ins.note = detail::gemm_note(ga);
                 break;
             }
+            case OpClass::fused:
+                if (n.op == OpKind::matmul_bias_act) {  // the GEMM of a matmul, then one epilogue pass
+                    ins.gemm = detail::gemm_args(x.dims, g.node(ins_nodes[1]).dims, mm.ta[id], mm.tb[id], n.dims, opt.gemm_backend);
+                    const auto& ga = ins.gemm;
+                    ins.epilogue = static_cast<Epilogue>(n.attrs.ints.at(0));
+                    ins.flops = 2.0 * double(ga.m) * double(ga.n) * double(ga.k) + 2.0 * double(n.size());
+                    ins.note = detail::gemm_note(ga);
+                    ins.note += " +bias";
+                    if (ins.epilogue != Epilogue::none) {
+                        ins.note += ' ';
+                        ins.note += epilogue_name(ins.epilogue);
+                    }
+                } else {  // a register program; inputs with the output's element count are read in place
+                    ins.fused = FusedProgram::decode(n.attrs, n.inputs.size());
+                    for (NodeId i : ins_nodes) {
+                        const Node& in = g.node(i);
+                        ins.plans.push_back(in.size() == n.size() ? detail::BroadcastPlan{}
+                                                                  : detail::make_broadcast_plan(in.dims, n.dims, n.dims));
+                    }
+                    ins.flops = double(n.size()) * double(ins.fused.steps.size());
+                    ins.note = ins.fused.text();
+                }
+                break;
             case OpClass::shape:
                 if (n.op == OpKind::transpose) ins.perm = n.attrs.ints;
                 if (n.op == OpKind::broadcast_to) ins.plan = detail::make_broadcast_plan(x.dims, x.dims, n.dims);
@@ -271,6 +375,21 @@ inline std::shared_ptr<ProgramData> lower(const Graph& g, std::span<const NodeId
                     }
                 }
                 ins.flops = 0;
+                break;
+            case OpClass::random:  // dropout_mask: a fresh mask per run, from the run counter
+                if (d->step_slot == UINT32_MAX) {
+                    Slot st;
+                    st.dtype = DType::u8;
+                    st.dims = {8};
+                    st.bytes = 8;
+                    st.name = "(run counter)";
+                    d->step_slot = static_cast<std::uint32_t>(d->slots.size());
+                    d->slots.push_back(std::move(st));
+                }
+                ins.aux = d->step_slot;
+                ins.s1 = n.attrs.scalar;
+                ins.seed = n.attrs.start;
+                ins.note = "p=" + detail::format_double(n.attrs.scalar) + " seed=" + std::to_string(n.attrs.start);
                 break;
             case OpClass::reduce:
             case OpClass::softmax:
@@ -325,16 +444,27 @@ inline std::shared_ptr<ProgramData> lower(const Graph& g, std::span<const NodeId
         d->slots[i].offset = input_bytes;
         input_bytes += align_up(d->slots[i].bytes);
     }
+    if (d->step_slot != UINT32_MAX) {  // the run counter persists across runs, like a bound input
+        d->slots[d->step_slot].offset = input_bytes;
+        input_bytes += align_up(d->slots[d->step_slot].bytes);
+    }
     std::vector<BufferRequest> req;
     std::vector<std::uint32_t> req_slot;
+    std::vector<std::size_t> req_of_slot(d->slots.size(), no_reuse);
     for (std::uint32_t s = 0; s < d->slots.size(); ++s) {
         const Slot& sl = d->slots[s];
-        if (sl.home != Home::arena || sl.is_input || sl.alias_of != UINT32_MAX) continue;
+        if (sl.home != Home::arena || sl.is_input || sl.alias_of != UINT32_MAX || s == d->step_slot) continue;
+        req_of_slot[s] = req.size();
         req.push_back({sl.bytes, sl.def, sl.last_use});
         req_slot.push_back(s);
     }
+    if (opt.in_place) detail::ask_in_place(*d, req, req_of_slot);
     const MemoryPlan plan = plan_memory(req, opt.plan_memory);
-    for (std::size_t r = 0; r < req.size(); ++r) d->slots[req_slot[r]].offset = input_bytes + plan.offsets[r];
+    d->in_place = plan.in_place;
+    for (std::size_t r = 0; r < req.size(); ++r) {
+        d->slots[req_slot[r]].offset = input_bytes + plan.offsets[r];
+        if (plan.took[r] != no_reuse) d->slots[req_slot[r]].in_place_of = req_slot[plan.took[r]];
+    }
     d->arena_bytes = input_bytes + plan.arena_bytes;
     d->unplanned_bytes = input_bytes + plan.unplanned_bytes;
     for (auto& s : d->slots)
@@ -414,7 +544,8 @@ inline Program compile(const Graph& g, std::span<const NodeId> outputs, const Co
             outs[i] = work.add(OpKind::broadcast_to, {outs[i]}, a);
         }
     }
-    auto d = detail::lower(work, outs, opt);
+    const std::vector<NodeId> kept(roots.begin() + static_cast<std::ptrdiff_t>(outputs.size()), roots.end());
+    auto d = detail::lower(work, outs, opt, kept);
     // answer for the caller's node ids: original id -> optimized id -> slot
     std::vector<std::uint32_t> by_original(g.size(), UINT32_MAX);
     for (NodeId i = 0; i < g.size(); ++i) {

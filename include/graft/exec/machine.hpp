@@ -85,6 +85,10 @@ public:
             if (!bound_[s])
                 throw Error("Machine::run", "every input bound with let()", "input \"" + d.slots[s].name + "\" unbound");
         void* const* slots = ptr_.data();
+        if (d.step_slot != UINT32_MAX) {  // random ops draw from (seed, run count)
+            const std::uint64_t step = steps_;
+            std::memcpy(ptr_[d.step_slot], &step, sizeof step);
+        }
         if (trace_) {
             run_traced();
         } else {
@@ -196,15 +200,17 @@ private:
         os << "-- run " << steps_ << "\n";
         for (std::size_t k = 0; k < d.instrs.size(); ++k) {
             const Instr& ins = d.instrs[k];
+            // the inputs are shown before the kernel runs: an in-place instruction overwrites one of them
+            std::string ins_text;
+            for (auto i : ins.in) {
+                const Slot& sl = d.slots[i];
+                ins_text += "     in  %" + std::to_string(sl.node) + (sl.name.empty() ? "" : " \"" + sl.name + "\"") + " " + value_text(i) + "\n";
+            }
             ins.fn(ins, ptr_.data());
             const Slot& out = d.slots[ins.out];
             os << "#" << k << " %" << ins.node << " = " << op_name(ins.op);
             if (!out.name.empty()) os << " \"" << out.name << "\"";
-            os << "\n";
-            for (auto i : ins.in) {
-                const Slot& sl = d.slots[i];
-                os << "     in  %" << sl.node << (sl.name.empty() ? "" : " \"" + sl.name + "\"") << " " << value_text(i) << "\n";
-            }
+            os << "\n" << ins_text;
             os << "     out %" << out.node << " " << value_text(ins.out) << "\n";
         }
     }

@@ -14,6 +14,7 @@
 
 #include "../core/aligned_buffer.hpp"
 #include "../core/dtype.hpp"
+#include "../graph/fused_program.hpp"
 #include "../graph/node.hpp"
 #include "../graph/op_table.hpp"
 #include "../graph/print.hpp"
@@ -43,6 +44,7 @@ struct Slot {
     bool is_input = false;
     bool is_output = false;  ///< requested by compile(); readable after run()
     std::size_t def = 0, last_use = 0;  ///< lifetime in instruction indices (for the memory plan)
+    std::uint32_t in_place_of = UINT32_MAX;  ///< the input slot whose bytes this output took (memory plan)
     Init init;               ///< params: initializer
     [[nodiscard]] std::size_t size() const noexcept {
         std::size_t n = 1;
@@ -79,6 +81,11 @@ struct Instr {
     Dims in_dims, out_dims;                   ///< shape ops
     std::vector<std::size_t> perm;            ///< transpose
     GemmArgs gemm;
+    FusedProgram fused;                        ///< fused: the register program (graph/fused_program.hpp)
+    std::vector<detail::BroadcastPlan> plans;  ///< fused: per input, its strides over the output (rank 0: read in place)
+    Epilogue epilogue = Epilogue::none;        ///< matmul_bias_act: the activation after the bias
+    std::uint32_t aux = UINT32_MAX;            ///< dropout_mask: the slot holding the machine's run counter
+    std::uint64_t seed = 0;                    ///< dropout_mask: its seed
     double flops = 0;
     std::string note;                         ///< shown in dump(): gemm flags, backend
 };
@@ -94,6 +101,8 @@ struct ProgramData {
     std::vector<std::uint32_t> slot_of_node;  ///< NodeId -> slot (UINT32_MAX when not in the program)
     std::size_t arena_bytes = 0;
     std::size_t unplanned_bytes = 0;  ///< sum of all arena buffers without reuse
+    std::size_t in_place = 0;         ///< instructions writing their output over a dying input
+    std::uint32_t step_slot = UINT32_MAX;  ///< 8 arena bytes the Machine sets to its run count (random ops read it)
     std::string graph_text;           ///< print(graph) of the graph compiled (after passes)
     std::vector<passes::PassReport> pass_reports;  ///< what each pass of the pipeline did
 };
@@ -118,6 +127,8 @@ public:
     [[nodiscard]] std::size_t arena_bytes() const { return data().arena_bytes; }
     /// Bytes the arena would need if no buffer were reused.
     [[nodiscard]] std::size_t unplanned_arena_bytes() const { return data().unplanned_bytes; }
+    /// How many instructions write their output over an input that dies there (in-place reuse).
+    [[nodiscard]] std::size_t in_place_count() const { return data().in_place; }
     /// Bytes of all parameters the program reads.
     [[nodiscard]] std::size_t param_bytes() const {
         std::size_t b = 0;
@@ -141,6 +152,7 @@ public:
         const auto& d = data();
         std::string s = "program: " + std::to_string(d.instrs.size()) + " instructions, arena " +
                         std::to_string(d.arena_bytes) + " bytes (unplanned " + std::to_string(d.unplanned_bytes) +
+                        (d.in_place ? ", " + std::to_string(d.in_place) + " in place" : std::string()) +
                         "), params " + std::to_string(d.params.size()) + " (" + std::to_string(param_bytes()) +
                         " bytes), " + std::to_string(static_cast<long long>(flops())) + " flops/run\n";
         for (auto i : d.inputs) s += "  input  %" + std::to_string(d.slots[i].node) + " \"" + d.slots[i].name + "\" " + slot_text(i) + "\n";
@@ -151,6 +163,7 @@ public:
             for (auto a : in.in) line += " %" + std::to_string(d.slots[a].node);
             if (!in.note.empty()) line += " [" + in.note + "]";
             line += " -> " + slot_text(in.out);
+            if (const auto r = d.slots[in.out].in_place_of; r != UINT32_MAX) line += " in place of %" + std::to_string(d.slots[r].node);
             s += line + "\n";
         }
         s += "  outputs:";

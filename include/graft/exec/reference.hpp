@@ -15,12 +15,15 @@
 #include <map>
 #include <span>
 #include <string>
+
+#include "../core/random.hpp"
 #include <string_view>
 #include <vector>
 
 #include "../core/dtype.hpp"
 #include "../core/error.hpp"
 #include "../core/shape.hpp"
+#include "../graph/fused_program.hpp"
 #include "../graph/graph.hpp"
 #include "../graph/init.hpp"
 #include "param_store.hpp"
@@ -368,6 +371,56 @@ inline Value argmax(const Value& x, std::int64_t axis_attr, bool keepdims) {
     return out;
 }
 
+inline Value evaluate_one(const Node& n, std::span<const Value> in);  // evaluate_op, defined below it
+
+/// A fused node, step by step as the unfused nodes it replaces: registers 0..k-1 are the inputs
+/// broadcast to the node's dims; each step is evaluated like the op it names (c = constants[b],
+/// clamp's hi = constants[c]) and rounded to the dtype, as the node it came from was.
+inline Value fused(const Node& n, std::span<const Value> in) {
+    const FusedProgram p = FusedProgram::decode(n.attrs, in.size());
+    std::vector<Value> r(p.registers);
+    for (std::size_t k = 0; k < in.size(); ++k) r[k] = broadcast_to(in[k], p.dims);
+    for (const FusedStep& st : p.steps) {
+        Node op;
+        op.op = st.op;
+        op.dtype = p.dtype;
+        op.dims = p.dims;
+        std::vector<Value> args{r[st.a]};
+        switch (fused_form(st.op)) {
+            case FusedForm::regs3: args = {r[st.a], r[st.b], r[st.c]}; break;
+            case FusedForm::regs2: args.push_back(r[st.b]); break;
+            case FusedForm::scalar2: op.attrs.scalar2 = p.constants[st.c]; [[fallthrough]];
+            case FusedForm::scalar1: op.attrs.scalar = p.constants[st.b]; break;
+            default: break;
+        }
+        Value v = evaluate_one(op, args);
+        for (double& x : v.data) x = round_to(p.dtype, x);
+        r[st.dst] = std::move(v);
+    }
+    return r[p.result()];
+}
+
+/// matmul_bias_act(a, b, bias) = act(a @ b + bias), each step rounded to the dtype like the matmul,
+/// add and activation nodes it replaces.
+inline Value matmul_bias_act(const Node& n, std::span<const Value> in) {
+    Node step;
+    step.dtype = n.dtype;
+    auto run = [&](OpKind op, std::vector<Value> args) {
+        step.op = op;
+        Value v = evaluate_one(step, args);
+        for (double& x : v.data) x = round_to(n.dtype, x);
+        return v;
+    };
+    Value y = run(OpKind::add, {run(OpKind::matmul, {in[0], in[1]}), in[2]});
+    switch (static_cast<Epilogue>(n.attrs.ints.at(0))) {
+        case Epilogue::none: return y;
+        case Epilogue::relu: return run(OpKind::relu, {y});
+        case Epilogue::tanh: return run(OpKind::tanh, {y});
+        case Epilogue::sigmoid: return run(OpKind::sigmoid, {y});
+    }
+    throw Error("reference::evaluate(matmul_bias_act)", "an epilogue of none, relu, tanh or sigmoid", std::to_string(n.attrs.ints[0]));
+}
+
 }  // namespace detail
 
 /// The forward of one non-leaf op: `n`'s op and attributes applied to `in` (the values of n.inputs).
@@ -450,9 +503,22 @@ inline Value evaluate_op(const Node& n, std::span<const Value> in) {
         // ---------------------------------------------------- integer-valued
         case OpKind::one_hot: return detail::one_hot(in[0], n.attrs.start, n.attrs.dtype);
         case OpKind::argmax: return detail::argmax(in[0], n.attrs.axis, n.attrs.keepdims);
+        // ---------------------------------------------------- random (the reference evaluates run 0)
+        case OpKind::dropout_mask: {
+            Value v{t, in[0].dims, std::vector<double>(in[0].size())};
+            for (std::size_t i = 0; i < v.data.size(); ++i) v.data[i] = dropout_mask_value(n.attrs.start, 0, i, n.attrs.scalar);
+            return v;
+        }
+        // ---------------------------------------------------- made by the fusion passes
+        case OpKind::fused: return detail::fused(n, in);
+        case OpKind::matmul_bias_act: return detail::matmul_bias_act(n, in);
     }  // no default: -Wswitch (an error under -Werror) names any OpKind this switch forgets
     throw Error(where, "a non-leaf op", std::string(op_name(n.op)));
 }
+
+namespace detail {
+inline Value evaluate_one(const Node& n, std::span<const Value> in) { return evaluate_op(n, in); }
+}  // namespace detail
 
 /// Every value the outputs need, evaluated one node at a time in id order (ids are topological).
 /// Each result is rounded to its node's dtype (an f32 node holds floats) and its dims are checked

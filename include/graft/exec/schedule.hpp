@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // graft/exec/schedule.hpp: which nodes a set of outputs needs, in an order that computes every input
 // before its users. Node ids are already topological (inputs precede users), so the schedule is the
-// needed ids in increasing order. A transpose that only feeds matmuls is folded into their GEMM
-// flags and drops out of the schedule.
+// needed ids in increasing order. A transpose that only feeds matmuls (or the GEMM operands of
+// matmul_bias_act) is folded into their GEMM flags and drops out of the schedule.
 #pragma once
 
 #include <cstddef>
@@ -13,7 +13,7 @@
 
 namespace graft {
 
-/// For each matmul operand: the node the GEMM reads and whether it is read transposed.
+/// For each matmul (and matmul_bias_act) operand: the node the GEMM reads and whether it is read transposed.
 struct MatmulOperands {
     std::vector<NodeId> a, b;
     std::vector<bool> ta, tb;
@@ -40,7 +40,7 @@ inline MatmulOperands fold_matmul_transposes(const Graph& g) {
     m.ta.assign(n, false);
     m.tb.assign(n, false);
     for (const Node& node : g.nodes()) {
-        if (node.op != OpKind::matmul) continue;
+        if (node.op != OpKind::matmul && node.op != OpKind::matmul_bias_act) continue;
         auto fold = [&](NodeId in, NodeId& eff, bool flag) -> bool {
             const Node& src = g.node(in);
             if (detail::swaps_last_two(src)) {
@@ -66,9 +66,10 @@ inline std::vector<NodeId> schedule(const Graph& g, std::span<const NodeId> outp
         if (needed[id]) continue;
         needed[id] = true;
         const Node& n = g.node(id);
-        if (n.op == OpKind::matmul) {
+        if (n.op == OpKind::matmul || n.op == OpKind::matmul_bias_act) {
             stack.push_back(mm.a[id]);
             stack.push_back(mm.b[id]);
+            if (n.op == OpKind::matmul_bias_act) stack.push_back(n.inputs[2]);  // the bias
         } else {
             for (NodeId i : n.inputs) stack.push_back(i);
         }

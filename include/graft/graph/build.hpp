@@ -104,6 +104,18 @@ auto clamp(const A& a, double lo, double hi) {
     at.scalar2 = hi;
     return detail::unary<OpKind::clamp>(a, at);
 }
+/// A random mask like `a`: 0 with probability p, else 1/(1-p); a new mask every run (seeded, reproducible).
+/// Impure: passes never fold or merge it, so two masks of the same input stay two.
+template <VarType A>
+auto dropout_mask(const A& a, double p, std::uint64_t seed) {
+    Attrs at;
+    at.scalar = p;
+    at.start = static_cast<std::size_t>(seed);
+    return detail::unary<OpKind::dropout_mask>(a, at);
+}
+/// Inverted dropout: a * dropout_mask(a, p, seed). Gradients flow through the same mask.
+template <VarType A>
+auto dropout(const A& a, double p, std::uint64_t seed) { return a * dropout_mask(a, p, seed); }
 
 // -------------------------------------------------------------------- unary
 template <VarType A> auto operator-(const A& a) { return detail::unary<OpKind::neg>(a); }

@@ -37,8 +37,10 @@ inline std::string to_dot(const Graph& g, const DotOptions& opt = {}) {
         std::string label = "%";  // built by appending: `"%" + to_string()` trips GCC 12's -Wrestrict at -O2
         label += std::to_string(n.id) + " " + std::string(op_name(n.op));
         if (!n.name.empty()) label += "\\n" + detail::dot_escape(n.name);
-        const std::string at = detail::attrs_text(n);
-        if (!at.empty()) label += "\\n" + detail::dot_escape(at);
+        std::string at = detail::dot_escape(detail::attrs_text(n));
+        if (n.op == OpKind::fused)  // one program step per line
+            for (std::size_t p = at.find("; "); p != std::string::npos; p = at.find("; ", p)) at.replace(p, 2, "\\n");
+        if (!at.empty()) label += "\\n" + at;
         label += "\\n" + std::string(dtype_name(n.dtype)) + detail::dims_text(n.dims);
         std::string style;
         switch (n.op) {

@@ -43,6 +43,11 @@ enum class OpKind : std::uint8_t {
     // integer-valued, not differentiable
     one_hot,  ///< int32 labels -> one-hot rows of attrs.dtype, depth attrs.start
     argmax,   ///< index of the first maximum along an axis, int32
+    // random, impure: a new value every run (never folded or merged by passes)
+    dropout_mask,  ///< like x: 0 with probability attrs.scalar, else 1/(1-p); seed attrs.start, varies per run
+    // made by the fusion passes only (not differentiable: take grad() before optimizing)
+    fused,            ///< elementwise register program over broadcasting inputs (graph/fused_program.hpp)
+    matmul_bias_act,  ///< act(a @ b + bias): one GEMM, then one epilogue pass (attrs.ints[0] = Epilogue)
     count     ///< number of ops (not an op)
 };
 

@@ -25,7 +25,9 @@ enum class OpClass : std::uint8_t {
     shape,    ///< moves elements without arithmetic
     reduce,   ///< sum / mean / max over axes
     softmax,  ///< softmax / log_softmax along an axis
-    index     ///< one_hot, argmax
+    index,    ///< one_hot, argmax
+    random,   ///< impure: dropout_mask
+    fused     ///< made by fusion passes: a fused elementwise program, a GEMM with an epilogue
 };
 
 using ShapeRule = ValueType (*)(std::string_view op, infer::Ins inputs, Attrs& attrs);
@@ -89,6 +91,9 @@ inline constexpr OpInfo op_table[] = {
     {OpKind::log_softmax,  "log_softmax",   1,  true,  true,  OpClass::softmax, infer::softmax},
     {OpKind::one_hot,      "one_hot",       1,  true,  false, OpClass::index,   infer::one_hot},
     {OpKind::argmax,       "argmax",        1,  true,  false, OpClass::index,   infer::argmax},
+    {OpKind::dropout_mask, "dropout_mask",  1,  false, false, OpClass::random,  infer::dropout_mask},
+    {OpKind::fused,        "fused",        -1,  true,  false, OpClass::fused,   infer::fused},
+    {OpKind::matmul_bias_act, "matmul_bias_act", 3, true, false, OpClass::fused,  infer::matmul_bias_act},
 };
 // clang-format on
 

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 
+#include "fused_program.hpp"
 #include "graph.hpp"
 #include "init.hpp"
 
@@ -61,6 +62,15 @@ inline std::string attrs_text(const Node& n) {
                 add("axis=" + std::to_string(a.axis));
                 if (a.keepdims) add("keepdims");
             }
+            break;
+        case OpClass::fused:  // the program, "{r2=mul(r0,r1); r3=exp(r2)}", or the epilogue, "{act=relu}"
+            if (n.op == OpKind::fused) {
+                try {  // print() also shows graphs that verify() is about to reject
+                    add(FusedProgram::decode(a, n.inputs.size()).text());
+                } catch (const Error&) {
+                    add("malformed program");
+                }
+            } else add("act=" + std::string(epilogue_name(static_cast<Epilogue>(a.ints.empty() ? 0 : a.ints[0]))));
             break;
         default: break;
     }

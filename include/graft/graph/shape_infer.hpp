@@ -12,6 +12,7 @@
 #include "../core/dtype.hpp"
 #include "../core/error.hpp"
 #include "../core/shape.hpp"
+#include "fused_program.hpp"
 #include "node.hpp"
 
 namespace graft {
@@ -228,6 +229,53 @@ inline ValueType argmax(std::string_view op, Ins in, Attrs& at) {
     if (at.keepdims) out[ax] = 1;
     else out.erase(out.begin() + static_cast<std::ptrdiff_t>(ax));
     return {DType::i32, out};
+}
+
+/// dropout_mask: the type of x; drop probability attrs.scalar in [0, 1).
+inline ValueType dropout_mask(std::string_view op, Ins in, Attrs& at) {
+    require_float(op, in[0]);
+    if (!(at.scalar >= 0.0 && at.scalar < 1.0))
+        throw Error(where_of(op), "a drop probability p with 0 <= p < 1", std::to_string(at.scalar));
+    return in[0];
+}
+
+/// fused: the program's own dtype and dims (graph/fused_program.hpp); every input has that dtype and
+/// broadcasts to those dims.
+inline ValueType fused(std::string_view op, Ins in, Attrs& at) {
+    const FusedProgram p = FusedProgram::decode(at, in.size());
+    require_float(op, {p.dtype, p.dims});
+    for (const auto& t : in) {
+        if (t.dtype != p.dtype)
+            throw Error(where_of(op), "inputs of the program's type " + std::string(dtype_name(p.dtype)), type_string(t));
+        const ValueType both[] = {t, {p.dtype, p.dims}};
+        bool ok = t.dims.size() <= p.dims.size();
+        if (ok) {
+            try {
+                ok = broadcast_dims(op, both) == p.dims;
+            } catch (const Error&) {
+                ok = false;
+            }
+        }
+        if (!ok) throw Error(where_of(op), "inputs that broadcast to " + shape_string(p.dims), shape_string(t.dims));
+    }
+    return {p.dtype, p.dims};
+}
+
+/// matmul_bias_act(a, b, bias) = act(a @ b + bias): a [m,k], b [k,n], bias [n] or [1,n]; attrs.ints = {Epilogue}.
+inline ValueType matmul_bias_act(std::string_view op, Ins in, Attrs& at) {
+    if (at.ints.size() != 1 || at.ints[0] > static_cast<std::size_t>(Epilogue::sigmoid))
+        throw Error(where_of(op), "attrs.ints = {epilogue: 0 none, 1 relu, 2 tanh, 3 sigmoid}", shape_string(at.ints));
+    require_same_dtype(op, in);
+    require_float(op, in[0]);
+    if (in[0].dims.size() != 2 || in[1].dims.size() != 2)
+        throw Error(where_of(op), "2-D operands", shape_string(in[0].dims) + " x " + shape_string(in[1].dims));
+    Attrs none;
+    const ValueType out = matmul(op, in.first(2), none);
+    const Dims& b = in[2].dims;
+    const std::size_t n = out.dims[1];
+    if (!((b.size() == 1 && b[0] == n) || (b.size() == 2 && b[0] == 1 && b[1] == n)))
+        throw Error(where_of(op), "a bias of dims [" + std::to_string(n) + "] or [1," + std::to_string(n) + "]", shape_string(b));
+    return out;
 }
 
 inline ValueType leaf(std::string_view op, Ins, Attrs&) {

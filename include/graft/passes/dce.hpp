@@ -10,16 +10,15 @@ namespace graft::passes {
 
 inline Pass dce() {
     return {"dce", [](PassContext& ctx, Rewriter& rw) {
-                std::vector<char> needed(ctx.graph.size(), 0);
-                std::vector<NodeId> stack(ctx.roots.begin(), ctx.roots.end());
+                // one sweep from the last node down: a node's inputs have smaller ids
+                const auto& nodes = ctx.graph.nodes();
+                std::vector<char> needed(nodes.size(), 0);
+                for (NodeId r : ctx.roots) needed[r] = 1;
                 std::size_t live = 0;
-                while (!stack.empty()) {
-                    const NodeId id = stack.back();
-                    stack.pop_back();
-                    if (needed[id]) continue;
-                    needed[id] = 1;
+                for (std::size_t id = nodes.size(); id-- > 0;) {
+                    if (!needed[id]) continue;
                     ++live;
-                    for (NodeId i : ctx.graph.node(id).inputs) stack.push_back(i);
+                    for (NodeId i : nodes[id].inputs) needed[i] = 1;
                 }
                 if (ctx.graph.size() > live) rw.count("removed", ctx.graph.size() - live);
             }};

@@ -92,18 +92,17 @@ public:
         for (const Node& n : ctx.graph.nodes())
             for (NodeId i : n.inputs) ++users_[i];
         for (NodeId r : ctx.roots) ++users_[r];
+        root_.assign(ctx.graph.size(), 0);
+        for (NodeId r : ctx.roots) root_[r] = 1;
     }
 
     [[nodiscard]] Graph& graph() noexcept { return ctx_.graph; }
     [[nodiscard]] const Node& node(NodeId id) const { return ctx_.graph.node(id); }
     /// How many times node `id` is read (by nodes of the graph as it was, plus roots).
     [[nodiscard]] std::size_t users(NodeId id) const { return id < users_.size() ? users_[id] : 0; }
-    /// True when `id` is a root (an output or a kept leaf).
-    [[nodiscard]] bool is_root(NodeId id) const {
-        for (NodeId r : ctx_.roots)
-            if (r == id) return true;
-        return false;
-    }
+    /// True when `id` is a root (an output or a kept leaf). Constant time: a training graph has thousands
+    /// of roots (every gradient, input and param), and fusion asks for every node.
+    [[nodiscard]] bool is_root(NodeId id) const { return id < root_.size() && root_[id]; }
 
     /// The node that now stands for `id`.
     [[nodiscard]] NodeId resolve(NodeId id) const {
@@ -140,43 +139,87 @@ public:
     void commit() {
         extend();
         Graph& g = ctx_.graph;
+        const std::vector<Node>& all = g.nodes();
         const std::size_t n = g.size();
-        std::vector<NodeId> new_id(n, no_node);
-        std::vector<char> state(n, 0);  // 0 unseen, 1 on stack, 2 emitted
-        std::vector<NodeId> order;
+        // 1. what the roots need: one sweep from the last node down (a node's inputs have smaller ids), with a
+        //    depth-first detour for a replacement appended after nodes that now read it. Sequential, so it
+        //    stays fast on graphs far bigger than the cache.
         std::vector<char> needed(n, 0);
+        bool forward = false;  // a needed node reads (through a replacement) a node with an id >= its own
         {
             std::vector<NodeId> stack;
-            for (NodeId r : ctx_.roots) stack.push_back(resolve(r));
-            while (!stack.empty()) {
-                const NodeId id = stack.back();
-                stack.pop_back();
-                if (needed[id]) continue;
-                needed[id] = 1;
-                for (NodeId i : g.node(id).inputs) stack.push_back(resolve(i));
+            for (NodeId r : ctx_.roots) needed[resolve(r)] = 1;
+            for (NodeId id = static_cast<NodeId>(n); id-- > 0;) {
+                if (!needed[id]) continue;
+                for (NodeId i : all[id].inputs) {
+                    const NodeId in = resolve(i);
+                    forward = forward || in >= id;
+                    if (needed[in]) continue;
+                    needed[in] = 1;
+                    if (in < id) continue;  // the sweep gets there
+                    stack.push_back(in);
+                    while (!stack.empty()) {
+                        const NodeId x = stack.back();
+                        stack.pop_back();
+                        for (NodeId j : all[x].inputs) {
+                            const NodeId r = resolve(j);
+                            forward = forward || r >= x;
+                            if (needed[r]) continue;
+                            needed[r] = 1;
+                            if (r > id) stack.push_back(r);
+                        }
+                    }
+                }
             }
         }
-        // emit in id order, pulling in (resolved) inputs first: appended replacements land before users
-        for (NodeId start = 0; start < n; ++start) {
-            if (!needed[start] || state[start] == 2) continue;
-            std::vector<std::pair<NodeId, std::size_t>> stack{{start, 0}};
-            state[start] = 1;
-            while (!stack.empty()) {
-                auto& [id, next] = stack.back();
-                const Node& nd = g.node(id);
-                if (next < nd.inputs.size()) {
-                    const NodeId in = resolve(nd.inputs[next++]);
-                    if (state[in] == 1) throw Error("passes: commit", "an acyclic graph", "a cycle through node %" + std::to_string(in));
-                    if (state[in] == 0) {
-                        state[in] = 1;
-                        stack.emplace_back(in, 0);
-                    }
-                    continue;
+        // 2. the order: ids kept where possible; a replacement appended later is pulled in before its first reader
+        std::vector<NodeId> new_id(n, no_node);
+        std::vector<NodeId> order;
+        order.reserve(n);
+        if (!forward) {  // every input comes before its reader already
+            for (NodeId id = 0; id < n; ++id)
+                if (needed[id]) {
+                    new_id[id] = static_cast<NodeId>(order.size());
+                    order.push_back(id);
                 }
-                state[id] = 2;
-                new_id[id] = static_cast<NodeId>(order.size());
-                order.push_back(id);
-                stack.pop_back();
+        } else {
+            std::vector<char> state(n, 0);  // 0 unseen, 1 on stack, 2 emitted
+            std::vector<std::pair<NodeId, std::size_t>> stack;
+            for (NodeId start = 0; start < n; ++start) {
+                if (!needed[start] || state[start] == 2) continue;
+                stack.assign(1, {start, 0});
+                state[start] = 1;
+                while (!stack.empty()) {
+                    auto& [id, next] = stack.back();
+                    const Node& nd = all[id];
+                    if (next < nd.inputs.size()) {
+                        const NodeId in = resolve(nd.inputs[next++]);
+                        if (state[in] == 1) throw Error("passes: commit", "an acyclic graph", "a cycle through node %" + std::to_string(in));
+                        if (state[in] == 0) {
+                            state[in] = 1;
+                            stack.emplace_back(in, 0);
+                        }
+                        continue;
+                    }
+                    state[id] = 2;
+                    new_id[id] = static_cast<NodeId>(order.size());
+                    order.push_back(id);
+                    stack.pop_back();
+                }
+            }
+        }
+        ctx_.old_to_new.assign(repl_.size(), no_node);
+        // 3. nothing dropped, nothing replaced, nothing moved (a pass that found nothing to do): keep the graph
+        //    as it is, if its constant store is the compact one commit would make
+        if (!forward && order.size() == n) {
+            std::size_t k = 0;
+            bool compact = true;
+            for (const Node& nd : all)
+                if (nd.op == OpKind::constant) compact = compact && nd.constant == k++;
+            if (compact && k == g.mutable_constants().size()) {
+                for (NodeId i = 0; i < repl_.size(); ++i) ctx_.old_to_new[i] = new_id[resolve(i)];
+                for (auto& r : ctx_.roots) r = new_id[resolve(r)];
+                return;
             }
         }
         auto& nodes = g.mutable_nodes();
@@ -197,7 +240,6 @@ public:
         nodes = std::move(out);
         consts = std::move(out_consts);
         g.rebuild_names();
-        ctx_.old_to_new.assign(repl_.size(), no_node);
         for (NodeId i = 0; i < repl_.size(); ++i) ctx_.old_to_new[i] = new_id[resolve(i)];
         for (auto& r : ctx_.roots) r = new_id[resolve(r)];
     }
@@ -211,6 +253,7 @@ private:
     PassContext& ctx_;
     std::vector<NodeId> repl_;
     std::vector<std::size_t> users_;
+    std::vector<char> root_;  ///< root_[id]: id was a root when the rewrite began (nodes appended since are not)
     std::map<std::string, std::size_t> rewrites_;
 };
 
@@ -257,6 +300,22 @@ inline bool is_constant_value(const Graph& g, NodeId id, double v) {
 }
 /// True when `a` and `b` have the same dims and dtype.
 inline bool same_type(const Node& a, const Node& b) { return a.dtype == b.dtype && a.dims == b.dims; }
+/// How many times each node is read by the nodes the roots need, plus the roots themselves. Unlike
+/// Rewriter::users() it ignores dead readers, which commit() drops: a pass that decides by it decides the
+/// same way on its own output, so running it twice changes nothing (idempotence).
+inline std::vector<std::size_t> live_users(const Graph& g, const std::vector<NodeId>& roots) {
+    std::vector<char> live(g.size(), 0);
+    for (NodeId r : roots) live[r] = 1;
+    for (NodeId i = static_cast<NodeId>(g.size()); i-- > 0;)
+        if (live[i])
+            for (NodeId in : g.node(i).inputs) live[in] = 1;
+    std::vector<std::size_t> users(g.size(), 0);
+    for (const Node& n : g.nodes())
+        if (live[n.id])
+            for (NodeId in : n.inputs) ++users[in];
+    for (NodeId r : roots) ++users[r];
+    return users;
+}
 }  // namespace detail
 
 }  // namespace graft::passes

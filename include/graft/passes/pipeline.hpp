@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// graft/passes/pipeline.hpp: Pipeline, an ordered list of passes run once or to a fixed point, keeping
-// every report; run_pipeline() also composes the id maps so the caller can find where each of its
+// graft/passes/pipeline.hpp: Pipeline, an ordered list of passes run once or to a fixed point (then a
+// second list run once each, e.g. fusion), keeping every report; run_pipeline() also composes the id maps so the caller can find where each of its
 // original nodes went, verifies the graph after each pass when asked, and can dump the graph before and
 // after each pass (DOT and text) into a directory: set Pipeline::dump_dir or GRAFT_DUMP_PASSES=dir.
 #pragma once
@@ -26,6 +26,7 @@ struct Pipeline {
 
     std::vector<Pass> passes;
     bool fixed_point = false;    ///< repeat the whole list until a round changes nothing
+    std::vector<Pass> then;      ///< run once each, in order, after `passes` (and its fixed point): fusion
     int max_rounds = 8;          ///< bound on fixed-point rounds
 #ifdef NDEBUG
     bool verify_each = false;    ///< run verify(g) after every pass (on by default in debug builds)
@@ -35,7 +36,7 @@ struct Pipeline {
     std::string dump_dir;        ///< when non-empty, write the graph before/after each pass here
     PassOptions options;
 
-    [[nodiscard]] bool empty() const noexcept { return passes.empty(); }
+    [[nodiscard]] bool empty() const noexcept { return passes.empty() && then.empty(); }
 };
 
 /// The result of running a pipeline.
@@ -75,32 +76,35 @@ inline PipelineResult run_pipeline(Graph& g, std::vector<NodeId>& roots, const P
         if (const char* env = std::getenv("GRAFT_DUMP_PASSES")) dir = env;
     std::size_t step = 0;
     if (!dir.empty()) detail::dump_graph(dir, "00_input", g, roots);
+    auto run_one = [&](const Pass& pass) {
+        PassContext ctx{g, roots, {}, evaluator, p.options};
+        PassReport r = run_pass(pass, ctx);
+        for (auto& m : res.old_to_new)
+            if (m != no_node) m = m < ctx.old_to_new.size() ? ctx.old_to_new[m] : no_node;
+        if (p.verify_each) {
+            try {
+                verify(g);
+            } catch (const Error& e) {
+                throw Error("passes: after " + pass.name, "a valid graph", e.what());
+            }
+        }
+        const bool changed = r.changed();
+        ++step;
+        if (!dir.empty()) {
+            char num[16];
+            std::snprintf(num, sizeof num, "%02zu_", step);
+            detail::dump_graph(dir, num + pass.name, g, roots);
+        }
+        res.reports.push_back(std::move(r));
+        return changed;
+    };
     const int rounds = p.fixed_point ? std::max(1, p.max_rounds) : 1;
     for (int round = 0; round < rounds; ++round) {
         bool changed = false;
-        for (const Pass& pass : p.passes) {
-            PassContext ctx{g, roots, {}, evaluator, p.options};
-            PassReport r = run_pass(pass, ctx);
-            for (auto& m : res.old_to_new)
-                if (m != no_node) m = m < ctx.old_to_new.size() ? ctx.old_to_new[m] : no_node;
-            if (p.verify_each) {
-                try {
-                    verify(g);
-                } catch (const Error& e) {
-                    throw Error("passes: after " + pass.name, "a valid graph", e.what());
-                }
-            }
-            changed = changed || r.changed();
-            ++step;
-            if (!dir.empty()) {
-                char num[16];
-                std::snprintf(num, sizeof num, "%02zu_", step);
-                detail::dump_graph(dir, num + pass.name, g, roots);
-            }
-            res.reports.push_back(std::move(r));
-        }
+        for (const Pass& pass : p.passes) changed = run_one(pass) || changed;
         if (!changed) break;
     }
+    for (const Pass& pass : p.then) run_one(pass);
     return res;
 }
 

@@ -7,18 +7,28 @@
 #include "cse.hpp"
 #include "dce.hpp"
 #include "fold.hpp"
+#include "fuse_elementwise.hpp"
+#include "fuse_matmul.hpp"
 #include "pipeline.hpp"
+#include "simplify.hpp"
+#include "stability.hpp"
 
 namespace graft::passes {
 
 /// No passes.
 inline Pipeline none() { return {}; }
 
+/// Every graph pass graft has, each on its own (tests run each one alone over random graphs).
+inline std::vector<Pass> catalog() {
+    return {dce(), stability(), simplify(), fold_constants(), cse(), fuse_matmul_epilogue(), fuse_elementwise()};
+}
+
 /// The default optimizing pipeline.
 inline Pipeline standard() {
     Pipeline p;
-    p.passes = {dce(), fold_constants(), cse()};
+    p.passes = {dce(), stability(), simplify(), fold_constants(), cse()};
     p.fixed_point = true;
+    p.then = {fuse_matmul_epilogue(), fuse_elementwise()};  // once, after the fixed point: fused nodes stay fused
     return p;
 }
 
