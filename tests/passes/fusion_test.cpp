@@ -182,15 +182,16 @@ TEST_CASE("every elementwise op fuses and equals the unfused graph, float and do
 }
 
 TEST_CASE("a program with many live registers runs smaller blocks and still matches", "[passes][fusion]") {
-    // 50 broadcast inputs, each gathered into its own block buffer: more buffers than 256-element blocks
-    // fit in the kernel's scratch, so it runs smaller blocks
+    // 80 broadcast inputs (40 wheres), each gathered into its own block buffer: more buffers than blocks of
+    // 128 fit in the kernel's scratch, so it runs smaller blocks
     for (DType t : {DType::f32, DType::f64}) {
         Graph g;
         const Dims out{3, 1001};
         NodeId acc = g.add(OpKind::exp, {g.input("x0", t, out)});
-        for (int i = 1; i <= 50; ++i) {
-            const NodeId in = g.input(cat("x", std::to_string(i)), t, i % 2 ? Dims{1001} : Dims{3, 1});
-            acc = g.add(i % 3 ? OpKind::add : OpKind::sub, {in, acc});
+        for (int i = 1; i <= 40; ++i) {
+            const NodeId m = g.input(cat("m", std::to_string(i)), t, i % 2 ? Dims{3, 1} : Dims{1001});
+            const NodeId v = g.input(cat("v", std::to_string(i)), t, i % 3 ? Dims{1001} : Dims{3, 1});
+            acc = g.add(OpKind::where, {m, v, acc});
         }
         const NodeId y = g.add(OpKind::tanh, {g.add(OpKind::mul_scalar, {acc}, scalar_attrs(0.01))});
         Graph work = g;
@@ -198,9 +199,9 @@ TEST_CASE("a program with many live registers runs smaller blocks and still matc
         optimize(work, outs, passes::Pipeline({passes::fuse_elementwise()}));
         REQUIRE(count_op(work, OpKind::fused) == 1);
         const FusedProgram p = FusedProgram::decode(work.node(outs[0]).attrs, work.node(outs[0]).inputs.size());
-        CHECK(p.inputs == 51);
-        CHECK(p.steps.size() == 53);
-        CHECK(p.registers == 52);  // a chain needs one temporary
+        CHECK(p.inputs == 81);
+        CHECK(p.steps.size() == 43);
+        CHECK(p.registers == 82);  // a chain needs one temporary
         fused_equals_unfused(g, {y}, {passes::fuse_elementwise()}, 9);
     }
 }

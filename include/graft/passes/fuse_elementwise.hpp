@@ -33,7 +33,7 @@ inline Pass fuse_elementwise() {
     return {"fuse_elementwise", [](PassContext& ctx, Rewriter& rw) {
                 const std::size_t n = ctx.graph.size();
                 const std::vector<std::size_t> users = detail::live_users(ctx.graph, ctx.roots);
-                std::vector<char> taken(n, 0);
+                std::vector<char> taken(n, 0), in_group(n, 0);  // in_group: marks one group's members at a time
                 for (NodeId root = static_cast<NodeId>(n); root-- > 0;) {
                     const Node r = ctx.graph.node(root);  // a copy: rw.add() below may move the node storage
                     // dead nodes (nothing live reads them; roots count as read) root no group: they would take
@@ -52,7 +52,6 @@ inline Pass fuse_elementwise() {
                             }
                         }
                     if (members.size() < 2) continue;
-                    std::vector<char> in_group(n, 0);
                     for (NodeId m : members) in_group[m] = 1;
                     // 2. external operands, in the order the program first reads them: registers 0..k-1
                     std::vector<NodeId> inputs;
@@ -106,6 +105,7 @@ inline Pass fuse_elementwise() {
                         return st.dst;
                     };
                     emit(root);
+                    for (NodeId m : members) in_group[m] = 0;
                     const NodeId f = rw.add(OpKind::fused, inputs, prog.encode());
                     rw.replace(root, f, "fused");
                     rw.count("ops_fused", members.size());
