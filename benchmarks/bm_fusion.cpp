@@ -5,11 +5,14 @@
 //   eigen/N           one hand-written Eigen array expression over Maps of the same buffers:
 //                     Y = ((X * A + B).tanh() * C), one pass, vectorized tanh
 //   fused/N           the graph compiled with passes::standard(): one `fused` instruction whose register
-//                     program runs over blocks of 256 elements (each input read once, the block in L1)
+//                     program runs over blocks of 128 elements (each input read once, the block in L1)
 //   unfused/N         the same graph compiled with passes::none(): four instructions (mul, add, tanh, mul),
 //                     each a pass over memory with its intermediate in the arena
 //   *_bcast/N         the same chain with a, b, c rows of 1024 broadcast over x [N/1024, 1024] (the fused
 //                     kernel reads them in place block by block; Eigen uses rowwise broadcasting)
+//   *_relu/N          the chain with relu in place of tanh, y = relu(x * a + b) * c: four cheap ops, so the
+//                     time is memory traffic (the unfused tape streams 11 arrays, a single pass 5), where
+//                     tanh's arithmetic dominates the chain above and leaves fusion less to save
 //   paired/N          eigen, fused and unfused (full-size operands) in one loop, taking turns at going first,
 //                     each call timed on its own; the counters fused/eigen and unfused/fused are ratios of
 //                     median call times (real time). They share the machine's load, so they stay readable on
@@ -59,7 +62,10 @@ void set_bytes(benchmark::State& state, std::size_t n, bool bcast) {
     state.SetBytesProcessed(std::int64_t(state.iterations()) * std::int64_t(arrays * n * sizeof(float)));
 }
 
-void bm_eigen(benchmark::State& state, std::size_t n, bool bcast) {
+/// The chain's nonlinearity.
+enum class Act { tanh, relu };
+
+void bm_eigen(benchmark::State& state, std::size_t n, bool bcast, Act act) {
     Operands op(n, bcast);
     const auto N = Eigen::Index(n);
     for (auto _ : state) {
@@ -68,11 +74,13 @@ void bm_eigen(benchmark::State& state, std::size_t n, bool bcast) {
             Eigen::Map<const Rows> X(op.x.data(), r, k);
             Eigen::Map<const RowVec> A(op.a.data(), k), B(op.b.data(), k), C(op.c.data(), k);
             Eigen::Map<Rows> Y(op.y.data(), r, k);
-            Y = ((X.rowwise() * A).rowwise() + B).tanh().rowwise() * C;
+            if (act == Act::tanh) Y = ((X.rowwise() * A).rowwise() + B).tanh().rowwise() * C;
+            else Y = ((X.rowwise() * A).rowwise() + B).max(0.0f).rowwise() * C;
         } else {
             Eigen::Map<const Array> X(op.x.data(), N), A(op.a.data(), N), B(op.b.data(), N), C(op.c.data(), N);
             Eigen::Map<Array> Y(op.y.data(), N);
-            Y = (X * A + B).tanh() * C;
+            if (act == Act::tanh) Y = (X * A + B).tanh() * C;
+            else Y = (X * A + B).max(0.0f) * C;
         }
         benchmark::DoNotOptimize(op.y.data());
         benchmark::ClobberMemory();
@@ -80,7 +88,7 @@ void bm_eigen(benchmark::State& state, std::size_t n, bool bcast) {
     set_bytes(state, n, bcast);
 }
 
-void bm_graph(benchmark::State& state, std::size_t n, bool bcast, bool fuse) {
+void bm_graph(benchmark::State& state, std::size_t n, bool bcast, Act act, bool fuse) {
     graft::Graph g;
     const graft::Dims xd = bcast ? graft::Dims{n / cols, cols} : graft::Dims{n};
     const graft::Dims pd = bcast ? graft::Dims{cols} : graft::Dims{n};
@@ -88,8 +96,8 @@ void bm_graph(benchmark::State& state, std::size_t n, bool bcast, bool fuse) {
     const graft::NodeId a = g.input("a", graft::DType::f32, pd);
     const graft::NodeId b = g.input("b", graft::DType::f32, pd);
     const graft::NodeId c = g.input("c", graft::DType::f32, pd);
-    const graft::NodeId y =
-        graft::ir::mul(g, graft::ir::unary(g, graft::OpKind::tanh, graft::ir::add(g, graft::ir::mul(g, x, a), b)), c);
+    const graft::OpKind f = act == Act::tanh ? graft::OpKind::tanh : graft::OpKind::relu;
+    const graft::NodeId y = graft::ir::mul(g, graft::ir::unary(g, f, graft::ir::add(g, graft::ir::mul(g, x, a), b)), c);
     graft::CompileOptions opt;
     opt.pipeline = fuse ? graft::passes::standard() : graft::passes::none();
     graft::Machine m(graft::compile(g, std::span<const graft::NodeId>(&y, 1), opt));
@@ -176,14 +184,16 @@ void bm_paired(benchmark::State& state, std::size_t n) {
 std::vector<std::pair<std::string, std::string>> ratios;
 
 void register_size(std::size_t n, const std::string& label) {
-    for (bool bcast : {false, true}) {
-        const std::string suffix = std::string(bcast ? "_bcast/" : "/") + label;
+    const std::pair<bool, Act> variants[] = {{false, Act::tanh}, {true, Act::tanh}, {false, Act::relu}};
+    for (const auto& [bcast, act] : variants) {
+        const std::string suffix =
+            std::string(bcast ? "_bcast/" : act == Act::relu ? "_relu/" : "/") + label;
         auto add = [](const std::string& name, auto fn) {
             return benchmark::RegisterBenchmark(name.c_str(), fn)->Unit(benchmark::kMillisecond);
         };
-        add("eigen" + suffix, [n, bcast](benchmark::State& s) { bm_eigen(s, n, bcast); });
-        add("fused" + suffix, [n, bcast](benchmark::State& s) { bm_graph(s, n, bcast, true); });
-        add("unfused" + suffix, [n, bcast](benchmark::State& s) { bm_graph(s, n, bcast, false); });
+        add("eigen" + suffix, [n, bcast, act](benchmark::State& s) { bm_eigen(s, n, bcast, act); });
+        add("fused" + suffix, [n, bcast, act](benchmark::State& s) { bm_graph(s, n, bcast, act, true); });
+        add("unfused" + suffix, [n, bcast, act](benchmark::State& s) { bm_graph(s, n, bcast, act, false); });
         ratios.emplace_back("fused" + suffix, "eigen" + suffix);      // goal: <= 1.2
         ratios.emplace_back("unfused" + suffix, "fused" + suffix);    // goal: >= 2
     }

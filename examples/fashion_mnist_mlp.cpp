@@ -7,7 +7,8 @@
 //      Linear 128 -> ReLU -> Linear 10 -> softmax cross-entropy. The shapes are types: a wrong layer
 //      size is a compile error, not a crash at step 10,000. The model (Mlp<Batch>) lives in
 //      fashion_mnist_model.hpp, which fashion_mnist_predict builds its inference graph from too.
-//   3. grad() appends the backward pass to the same graph; compile() turns forward + backward into
+//   3. grad() appends the backward pass to the same graph; compile() optimizes it (passes::standard():
+//      simplify, fold, merge, fuse matmul+bias+relu and elementwise chains) and turns forward + backward into
 //      one tape over one arena; a Machine runs it. Adam updates the parameters in place.
 //   4. A second graph at batch 1000 evaluates the test set. It names the same parameters, so its
 //      Machine shares the training Machine's ParamStore: no copies.
@@ -104,7 +105,9 @@ int main(int argc, char** argv) try {
     auto y = g.input<std::int32_t, kBatch>("y");
     auto loss = nn::cross_entropy(model.logits, y);
     auto grads = nn::param_grads(loss, model.fc1, model.fc2, model.fc3);
-    Machine train(compile(g, grads.outputs(loss)));
+    // passes::standard() simplifies, folds, merges and fuses the graph before lowering (docs/passes.md)
+    const CompileOptions optimized{.pipeline = passes::standard()};
+    Machine train(compile(g, grads.outputs(loss), optimized));
     std::cout << "training program: " << train.program().instruction_count() << " instructions, arena "
               << train.program().arena_bytes() / 1024 << " KiB, params " << train.program().param_bytes() / 1024
               << " KiB, " << train.program().flops() / 1e6 << " MFLOP per step\n";
@@ -113,7 +116,7 @@ int main(int argc, char** argv) try {
     Graph ge;
     Mlp<kEvalBatch> eval_model(ge);
     auto predicted = argmax<1>(eval_model.logits);
-    Machine eval(compile(ge, predicted), train.shared_params());
+    Machine eval(compile(ge, optimized, predicted), train.shared_params());
 
     nn::DataLoader<kBatch, Tensor<float, Shape<kTrain, kPixels>>, Tensor<std::int32_t, Shape<kTrain>>> loader(
         train_x, train_y, {.shuffle = true, .seed = 42});
