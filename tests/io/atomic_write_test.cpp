@@ -30,8 +30,13 @@
 #include <string_view>
 #include <vector>
 
+#include "support/scratch_dir.hpp"
+#include "support/files.hpp"
+
 namespace fs = std::filesystem;
 using graft::io::atomic_write;
+using graft_test::error_of;
+using graft_test::slurp;
 
 // ---- fsync / rename interposition: records the calls atomic_write makes while `recording` is on ----
 namespace {
@@ -70,46 +75,6 @@ extern "C" int rename(const char* from, const char* to) noexcept {
 
 namespace {
 
-/// The message of the graft::Error that `f` throws, or a note that it threw none (other exceptions propagate).
-template <class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const graft::Error& e) {
-        return e.what();
-    }
-    return "(no graft::Error was thrown)";
-}
-
-/// A fresh directory under the system temp dir, removed with its contents at scope exit.
-struct ScratchDir {
-    fs::path path;
-    explicit ScratchDir(const std::string& tag) {
-        static std::atomic<int> n{0};
-        path = fs::temp_directory_path() / ("graft_aw_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::remove_all(path, ec);
-    }
-    [[nodiscard]] std::string file(const std::string& name) const { return (path / name).string(); }
-    /// Names of every entry in the directory, sorted.
-    [[nodiscard]] std::vector<std::string> entries() const {
-        std::vector<std::string> out;
-        for (const auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename().string());
-        std::sort(out.begin(), out.end());
-        return out;
-    }
-};
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 std::span<const unsigned char> bytes_of(const std::string& s) {
     return {reinterpret_cast<const unsigned char*>(s.data()), s.size()};
 }
@@ -117,7 +82,7 @@ std::span<const unsigned char> bytes_of(const std::string& s) {
 }  // namespace
 
 TEST_CASE("atomic_write creates a file with exactly the given bytes", "[io][atomic_write]") {
-    ScratchDir dir("create");
+    graft_test::ScratchDir dir("aw_create");
     std::string payload(100'000, '\0');
     std::mt19937 rng(1);
     for (auto& c : payload) c = static_cast<char>(rng());
@@ -127,7 +92,7 @@ TEST_CASE("atomic_write creates a file with exactly the given bytes", "[io][atom
 }
 
 TEST_CASE("atomic_write replaces an existing file and keeps its permissions", "[io][atomic_write]") {
-    ScratchDir dir("replace");
+    graft_test::ScratchDir dir("aw_replace");
     const auto path = dir.file("f.txt");
     atomic_write(path, bytes_of("old contents that are longer than the new ones"));
     fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
@@ -138,23 +103,23 @@ TEST_CASE("atomic_write replaces an existing file and keeps its permissions", "[
 }
 
 TEST_CASE("atomic_write of zero bytes leaves an empty file", "[io][atomic_write]") {
-    ScratchDir dir("empty");
+    graft_test::ScratchDir dir("aw_empty");
     atomic_write(dir.file("e"), std::span<const unsigned char>{});
     CHECK(fs::exists(dir.file("e")));
     CHECK(fs::file_size(dir.file("e")) == 0);
 }
 
 TEST_CASE("atomic_write works with a bare file name relative to the working directory", "[io][atomic_write]") {
-    ScratchDir dir("relative");
+    graft_test::ScratchDir dir("aw_relative");
     const auto old_cwd = fs::current_path();
-    fs::current_path(dir.path);
+    fs::current_path(dir.path());
     atomic_write("plain.txt", bytes_of("relative"));
     fs::current_path(old_cwd);
     CHECK(slurp(dir.file("plain.txt")) == "relative");
 }
 
 TEST_CASE("atomic_write fsyncs the file, renames, then fsyncs the directory", "[io][atomic_write]") {
-    ScratchDir dir("order");
+    graft_test::ScratchDir dir("aw_order");
     auto& log = syscall_log();
     {
         std::lock_guard lock(log.mu);
@@ -172,7 +137,7 @@ TEST_CASE("atomic_write fsyncs the file, renames, then fsyncs the directory", "[
 }
 
 TEST_CASE("atomic_write into a missing directory is an error naming the reason", "[io][atomic_write]") {
-    ScratchDir dir("missing");
+    graft_test::ScratchDir dir("aw_missing");
     const auto path = dir.file("no/such/dir/f.bin");
     CHECK_THAT(error_of([&] { (void)atomic_write(path, bytes_of("x")); }), Catch::Matchers::Contains("atomic_write: " + path) && Catch::Matchers::Contains("cannot create the temporary") &&
                              Catch::Matchers::Contains("No such file or directory"));
@@ -180,7 +145,7 @@ TEST_CASE("atomic_write into a missing directory is an error naming the reason",
 }
 
 TEST_CASE("atomic_write to a path that is a directory is an error and the directory stays", "[io][atomic_write]") {
-    ScratchDir dir("isdir");
+    graft_test::ScratchDir dir("aw_isdir");
     fs::create_directory(dir.file("sub"));
     atomic_write(dir.file("sub/keep.txt"), bytes_of("kept"));
     CHECK_THAT(error_of([&] { (void)atomic_write(dir.file("sub"), bytes_of("x")); }), Catch::Matchers::Contains("expected a path naming a file, found a directory"));
@@ -193,7 +158,7 @@ TEST_CASE("atomic_write to a path that is a directory is an error and the direct
 
 TEST_CASE("atomic_write when the directory becomes unusable mid-write keeps the old file", "[io][atomic_write]") {
     // The temporary is created, then the target turns into a directory before commit: rename fails.
-    ScratchDir dir("rename_fails");
+    graft_test::ScratchDir dir("aw_rename_fails");
     const auto path = dir.file("target");
     graft::io::AtomicFile f(path);
     f.write(std::string_view("new bytes"));
@@ -206,25 +171,25 @@ TEST_CASE("atomic_write when the directory becomes unusable mid-write keeps the 
 }
 
 TEST_CASE("atomic_write in a read-only directory is an error and the old file stays", "[io][atomic_write]") {
-    ScratchDir dir("readonly");
+    graft_test::ScratchDir dir("aw_readonly");
     const auto path = dir.file("f.txt");
     atomic_write(path, bytes_of("old"));
-    fs::permissions(dir.path, fs::perms::owner_read | fs::perms::owner_exec);
-    if (::access(dir.path.c_str(), W_OK) == 0) {
+    fs::permissions(dir.path(), fs::perms::owner_read | fs::perms::owner_exec);
+    if (::access(dir.path().c_str(), W_OK) == 0) {
         // Running as root (or with CAP_DAC_OVERRIDE): permission bits do not stop us, so there is nothing to
         // test here. The directory-as-path, missing-directory and full-disk cases cover the failure paths.
         WARN("skipped: the directory is still writable (running as root?)");
         return;
     }
     CHECK_THAT(error_of([&] { (void)atomic_write(path, bytes_of("new")); }), Catch::Matchers::Contains("Permission denied"));
-    fs::permissions(dir.path, fs::perms::owner_all);
+    fs::permissions(dir.path(), fs::perms::owner_all);
     CHECK(slurp(path) == "old");
     CHECK(dir.entries() == std::vector<std::string>{"f.txt"});
 }
 
 TEST_CASE("atomic_write on a full disk keeps the old file and removes the temporary", "[io][atomic_write]") {
     // A child process with RLIMIT_FSIZE = 4096 sees EFBIG past 4 KiB, as on a full disk (root included).
-    ScratchDir dir("full");
+    graft_test::ScratchDir dir("aw_full");
     const auto path = dir.file("f.bin");
     atomic_write(path, bytes_of("old"));
     const pid_t pid = ::fork();
@@ -255,7 +220,7 @@ TEST_CASE("atomic_write on a full disk keeps the old file and removes the tempor
 }
 
 TEST_CASE("atomic_write with a writer that throws keeps the old file and rethrows", "[io][atomic_write]") {
-    ScratchDir dir("throws");
+    graft_test::ScratchDir dir("aw_throws");
     const auto path = dir.file("f.bin");
     atomic_write(path, bytes_of("old"));
     CHECK_THROWS_AS(atomic_write(path,
@@ -269,7 +234,7 @@ TEST_CASE("atomic_write with a writer that throws keeps the old file and rethrow
 }
 
 TEST_CASE("an AtomicFile destroyed without commit leaves no trace", "[io][atomic_write]") {
-    ScratchDir dir("abandon");
+    graft_test::ScratchDir dir("aw_abandon");
     std::string temp;
     {
         graft::io::AtomicFile f(dir.file("never"));
@@ -282,7 +247,7 @@ TEST_CASE("an AtomicFile destroyed without commit leaves no trace", "[io][atomic
 }
 
 TEST_CASE("an AtomicFile cannot be written or committed after commit", "[io][atomic_write]") {
-    ScratchDir dir("twice");
+    graft_test::ScratchDir dir("aw_twice");
     graft::io::AtomicFile f(dir.file("x"));
     f.commit();
     CHECK_THAT(error_of([&] { (void)f.commit(); }), Catch::Matchers::Contains("commit() called twice"));
@@ -291,7 +256,7 @@ TEST_CASE("an AtomicFile cannot be written or committed after commit", "[io][ato
 
 TEST_CASE("atomic_write while the old file is mmapped: the mapping keeps the old bytes", "[io][atomic_write]") {
     // TESTING.md D4: saving over a file that is being read must not corrupt either side.
-    ScratchDir dir("mmap");
+    graft_test::ScratchDir dir("aw_mmap");
     const auto path = dir.file("m.bin");
     const std::string old_bytes(8192, 'a');
     atomic_write(path, bytes_of(old_bytes));
@@ -309,7 +274,7 @@ TEST_CASE("atomic_write while the old file is mmapped: the mapping keeps the old
 
 TEST_CASE("temporaries are named <target>.tmp.<pid>.<n> and recognised as such", "[io][atomic_write]") {
     using graft::io::is_atomic_write_temporary;
-    ScratchDir dir("names");
+    graft_test::ScratchDir dir("aw_names");
     graft::io::AtomicFile f(dir.file("ckpt.safetensors"));
     const auto temp = fs::path(f.temp_path()).filename().string();
     CHECK(temp.rfind("ckpt.safetensors.tmp." + std::to_string(::getpid()) + ".", 0) == 0);

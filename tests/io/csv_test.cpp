@@ -15,39 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "support/scratch_dir.hpp"
+
 using namespace graft;
 using Catch::Matchers::Contains;
 using namespace std::string_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-/// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-class CsvTempDir {
-public:
-    CsvTempDir() {
-        static std::atomic<unsigned> counter{0};
-        std::random_device rd;
-        path_ = fs::temp_directory_path() / ("graft_csv_test_" + std::to_string(rd()) + "_" + std::to_string(counter++));
-        fs::create_directories(path_);
-    }
-    CsvTempDir(const CsvTempDir&) = delete;
-    CsvTempDir& operator=(const CsvTempDir&) = delete;
-    ~CsvTempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    [[nodiscard]] std::string write(const std::string& name, const std::string& text) const {
-        const std::string p = (path_ / name).string();
-        std::ofstream f(p, std::ios::binary);
-        f.write(text.data(), static_cast<std::streamsize>(text.size()));
-        return p;
-    }
-    [[nodiscard]] const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
 
 /// Runs f, which must throw graft::Error; returns its message (fails the test otherwise).
 std::string csv_error_of(const std::function<void()>& f) {
@@ -188,7 +163,7 @@ TEST_CASE("number parsing ignores the C and the C++ global locale", "[io][csv]")
 }
 
 TEST_CASE("a field that straddles a 64 KiB boundary parses whole (FastCSV#67)", "[io][csv]") {
-    CsvTempDir dir;
+    graft_test::ScratchDir dir("csv_test");
     std::string text = "\"" + std::string(65530, 'h') + "\",b\n";
     std::vector<double> expected;
     for (int i = 0; i < 20000; ++i) {
@@ -203,7 +178,7 @@ TEST_CASE("a field that straddles a 64 KiB boundary parses whole (FastCSV#67)", 
 }
 
 TEST_CASE("read_csv reads a file; the typed reader returns a Tensor and checks its shape", "[io][csv]") {
-    CsvTempDir dir;
+    graft_test::ScratchDir dir("csv_test");
     const std::string p = dir.write("t.csv", "a,b,c\r\n1,2,3\r\n4,5,6.5\r\n");
     const auto t = io::read_csv(p);
     CHECK(t.at(1, 2) == 6.5);

@@ -21,37 +21,17 @@
 
 #ifdef GRAFT_HAS_ZLIB
 #include <zlib.h>
+#include "support/scratch_dir.hpp"
+#include "support/files.hpp"
 #endif
 
 using namespace graft;
+using graft_test::error_of;
 using Catch::Matchers::Contains;
 using Bytes = std::vector<unsigned char>;
 namespace fs = std::filesystem;
 
 namespace {
-
-/// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<unsigned> counter{0};
-        std::random_device rd;
-        path_ = fs::temp_directory_path() /
-                ("graft_idx_test_" + std::to_string(rd()) + "_" + std::to_string(counter++));
-        fs::create_directories(path_);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
-    [[nodiscard]] const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
 
 void write_file(const std::string& path, const Bytes& bytes) {
     std::ofstream f(path, std::ios::binary);
@@ -82,19 +62,6 @@ Bytes idx_header(std::uint8_t type, const std::vector<std::uint32_t>& dims) {
 Bytes with_data(Bytes b, std::size_t n, unsigned char fill = 7) {
     b.insert(b.end(), n, fill);
     return b;
-}
-
-/// Runs f, which must throw graft::Error; returns its message (fails the test otherwise).
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const graft::Error& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        FAIL("threw a std::exception that is not graft::Error: " << e.what());
-    }
-    FAIL("no exception thrown");
-    return {};
 }
 
 const std::string fmnist = "/usr/share/datasets/fashion-mnist/";
@@ -164,7 +131,7 @@ Bytes gzip(const Bytes& prefix, std::size_t zeros = 0, bool garbage_after_flush 
 }
 #endif
 
-struct Malformed {
+struct MalformedIdx {
     const char* name;
     Bytes bytes;
     std::vector<std::string> message;  ///< substrings the error must contain
@@ -259,7 +226,7 @@ TEST_CASE("read_idx reads the Fashion-MNIST training set: 60000 images, 6000 of 
 
 TEST_CASE("a Fashion-MNIST file written back uncompressed reads back the same", "[io][idx][fashion-mnist]") {
     if (!fmnist_present("t10k-labels-idx1-ubyte.gz")) return;
-    TempDir dir;
+    graft_test::ScratchDir dir("idx_test");
     const auto labels = io::read_idx(fmnist + "t10k-labels-idx1-ubyte.gz");
     // A plain file named .gz is still read as plain: the magic decides, not the name.
     const std::string out = dir.file("labels-but-not-compressed.gz");
@@ -273,7 +240,7 @@ TEST_CASE("a Fashion-MNIST file written back uncompressed reads back the same", 
 // ------------------------------------------------------------------------- fixtures from an independent writer
 
 TEST_CASE("read_idx converts big-endian f32, f64 and i32 written by Python to host order", "[io][idx]") {
-    TempDir dir;
+    graft_test::ScratchDir dir("idx_test");
     write_file(dir.file("f32.idx"), py_f32);
     write_file(dir.file("f64.idx"), py_f64);
     write_file(dir.file("i32.idx"), py_i32);
@@ -303,7 +270,7 @@ TEST_CASE("read_idx converts big-endian f32, f64 and i32 written by Python to ho
 }
 
 TEST_CASE("write_idx writes the same bytes as Python's struct module", "[io][idx]") {
-    TempDir dir;
+    graft_test::ScratchDir dir("idx_test");
     const Tensor<float, Shape<2, 3>> f{{1.5f, -2.0f, 0.1f}, {3.0e38f, -0.0f, 1e-40f}};
     io::write_idx(dir.file("f32.idx"), f);
     CHECK(read_file(dir.file("f32.idx")) == py_f32);
@@ -320,7 +287,7 @@ TEST_CASE("write_idx writes the same bytes as Python's struct module", "[io][idx
 }
 
 TEST_CASE("write_idx then read_idx round-trips every dtype, NaN payloads and zero-size dims", "[io][idx]") {
-    TempDir dir;
+    graft_test::ScratchDir dir("idx_test");
     Tensor<float, Shape<3, 1, 2>> f{{{1.f, std::nanf("")}}, {{-INFINITY, INFINITY}}, {{0.25f, -7.f}}};
     io::write_idx(dir.file("f"), f);
     const auto f2 = io::read_idx<float, Shape<3, 1, 2>>(dir.file("f"));
@@ -344,7 +311,7 @@ TEST_CASE("write_idx then read_idx round-trips every dtype, NaN payloads and zer
 }
 
 TEST_CASE("write_idx refuses data that does not match the dims and leaves the old file", "[io][idx]") {
-    TempDir dir;
+    graft_test::ScratchDir dir("idx_test");
     const std::string p = dir.file("x.idx");
     write_file(p, py_i32);
     const Bytes five(5, 1);
@@ -359,7 +326,7 @@ TEST_CASE("write_idx refuses data that does not match the dims and leaves the ol
 }
 
 TEST_CASE("IdxArray::values refuses a different element type", "[io][idx]") {
-    TempDir dir;
+    graft_test::ScratchDir dir("idx_test");
     write_file(dir.file("i32.idx"), py_i32);
     const auto a = io::read_idx(dir.file("i32.idx"));
     CHECK(a.values<std::int32_t>().size() == 4);
@@ -368,7 +335,7 @@ TEST_CASE("IdxArray::values refuses a different element type", "[io][idx]") {
 }
 
 TEST_CASE("read_idx says where a missing file, a directory or a bad typed request is", "[io][idx]") {
-    TempDir dir;
+    graft_test::ScratchDir dir("idx_test");
     CHECK_THAT(error_of([&] { (void)io::read_idx(dir.file("nope.idx")); }),
                Contains("read_idx: " + dir.file("nope.idx") + ": cannot open"));
     CHECK_THAT(error_of([&] { (void)io::read_idx(dir.path().string()); }),
@@ -389,7 +356,7 @@ TEST_CASE("read_idx says where a missing file, a directory or a bad typed reques
 
 TEST_CASE("malformed plain IDX files are errors naming the field, the expected and the found value", "[io][idx]") {
     const std::uint32_t big = 0xFFFFFFFFu;
-    std::vector<Malformed> cases = {
+    std::vector<MalformedIdx> cases = {
         {"empty file", {}, {"expected an IDX header starting with a 4-byte magic number, found a file of 0 bytes"}},
         {"1 byte", {0}, {"found a file of 1 byte"}},
         {"2 bytes", {0, 0}, {"found a file of 2 bytes"}},
@@ -434,7 +401,7 @@ TEST_CASE("malformed plain IDX files are errors naming the field, the expected a
     }
     REQUIRE(cases.size() >= 20);
 
-    TempDir dir;
+    graft_test::ScratchDir dir("idx_test");
     std::size_t checked = 0;
     for (const auto& c : cases) {
         INFO("case: " << c.name);
@@ -454,7 +421,7 @@ TEST_CASE("malformed plain IDX files are errors naming the field, the expected a
 #ifdef GRAFT_HAS_ZLIB
 
 TEST_CASE("read_idx inflates gzip written by Python, by zlib, and in several members", "[io][idx][gzip]") {
-    TempDir dir;
+    graft_test::ScratchDir dir("idx_test");
     // detected by the magic bytes, whatever the name
     write_file(dir.file("python.idx"), py_i32_gz);
     const auto i = io::read_idx<std::int32_t, Shape<4>>(dir.file("python.idx"));
@@ -501,7 +468,7 @@ TEST_CASE("malformed gzip-compressed IDX files are errors, and a gzip bomb stops
     Bytes garbage_after = good_gz;
     garbage_after.insert(garbage_after.end(), {'j', 'u', 'n', 'k', '!', '!', '!', '!', '!', '!'});
 
-    std::vector<Malformed> cases = {
+    std::vector<MalformedIdx> cases = {
         {"truncated gzip stream", Bytes(good_gz.begin(), good_gz.begin() + long(good_gz.size() / 2)),
          {"expected a complete gzip stream", "found truncated gzip stream"}},
         {"gzip without its 8-byte trailer", Bytes(good_gz.begin(), good_gz.end() - 8), {"truncated gzip stream"}},
@@ -531,7 +498,7 @@ TEST_CASE("malformed gzip-compressed IDX files are errors, and a gzip bomb stops
     };
     REQUIRE(cases.size() >= 15);
 
-    TempDir dir;
+    graft_test::ScratchDir dir("idx_test");
     for (const auto& c : cases) {
         INFO("case: " << c.name);
         const std::string p = dir.file("bad.idx.gz");
@@ -547,7 +514,7 @@ TEST_CASE("malformed gzip-compressed IDX files are errors, and a gzip bomb stops
 }
 
 TEST_CASE("the typed read_idx checks the header before it allocates the tensor", "[io][idx][gzip]") {
-    TempDir dir;
+    graft_test::ScratchDir dir("idx_test");
     // 512 GiB declared in a small gzip file: the request matches the header, but the data cannot be there.
     using Huge = Shape<65536, 65536, 128>;
     write_file(dir.file("huge.gz"), gzip(with_data(idx_header(0x08, {65536, 65536, 128}), 100)));
@@ -561,7 +528,7 @@ TEST_CASE("the typed read_idx checks the header before it allocates the tensor",
 #else
 
 TEST_CASE("without zlib, a gzip file is a clear error", "[io][idx][gzip]") {
-    TempDir dir;
+    graft_test::ScratchDir dir("idx_test");
     write_file(dir.file("python.gz"), py_i32_gz);
     CHECK_THAT(error_of([&] { (void)io::read_idx(dir.file("python.gz")); }),
                Contains("looks gzip-compressed (magic bytes 1f 8b), but graft was built without zlib"));

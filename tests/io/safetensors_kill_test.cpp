@@ -30,24 +30,13 @@
 #include <thread>
 #include <vector>
 
+#include "support/scratch_dir.hpp"
+
 namespace fs = std::filesystem;
 using graft::DType;
 using graft::io::TensorRef;
 
 namespace {
-
-struct KillScratchDir {
-    fs::path path;
-    KillScratchDir(const fs::path& parent, const std::string& tag) {
-        path = parent / ("graft_kill_" + tag + "_" + std::to_string(::getpid()));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~KillScratchDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 /// Reads a whole file into `buf`, reusing its capacity. The trials allocate as little as possible: under
 /// ASan, freed memory stays mapped in the quarantine, and every page mapped makes each fork() slower.
@@ -201,10 +190,10 @@ TEST_CASE("a checkpoint survives SIGKILL at any point of save_safetensors", "[io
     // temporary directory, on a real disk, fsync included.
     std::error_code ec;
     const bool have_shm = fs::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0;
-    KillScratchDir fast(have_shm ? fs::path("/dev/shm") : fs::temp_directory_path(), "fast");
-    const KillStats main = kill_trials(fast.path, versions, trials, rng);
-    KillScratchDir disk(fs::temp_directory_path(), "disk");
-    const KillStats real_disk = kill_trials(disk.path, versions, 20, rng);
+    graft_test::ScratchDir fast("kill_fast", have_shm ? fs::path("/dev/shm") : fs::temp_directory_path());
+    const KillStats main = kill_trials(fast.path(), versions, trials, rng);
+    graft_test::ScratchDir disk("kill_disk", fs::temp_directory_path());
+    const KillStats real_disk = kill_trials(disk.path(), versions, 20, rng);
     INFO(report(main));
 
     // The trials must have hit every moment that matters, or this test proves nothing.

@@ -24,6 +24,9 @@
 #include <string>
 #include <vector>
 
+#include "support/scratch_dir.hpp"
+#include "support/files.hpp"
+
 namespace fs = std::filesystem;
 using graft::DType;
 using graft::Dims;
@@ -33,53 +36,13 @@ using graft::io::safetensors_bytes;
 using graft::io::save_safetensors;
 using graft::io::SafetensorsFile;
 using graft::io::TensorRef;
+using graft_test::error_of;
+using graft_test::slurp;
+using graft_test::spit;
 
 namespace {
 
-/// The message of the graft::Error that `f` throws, or a note that it threw none (other exceptions propagate).
-template <class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const graft::Error& e) {
-        return e.what();
-    }
-    return "(no graft::Error was thrown)";
-}
-
-struct ScratchDir {
-    fs::path path;
-    explicit ScratchDir(const std::string& tag) {
-        static std::atomic<int> n{0};
-        path = fs::temp_directory_path() / ("graft_st_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    [[nodiscard]] std::string file(const std::string& name) const { return (path / name).string(); }
-    [[nodiscard]] std::vector<std::string> entries() const {
-        std::vector<std::string> out;
-        for (const auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename().string());
-        std::sort(out.begin(), out.end());
-        return out;
-    }
-};
-
 fs::path fixture(const std::string& name) { return fs::path(__FILE__).parent_path() / "fixtures" / name; }
-
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE(in.good());
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void spit(const std::string& path, const std::string& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 std::string as_string(const std::vector<unsigned char>& v) { return {v.begin(), v.end()}; }
 
@@ -118,7 +81,7 @@ std::uint64_t bits_of(T x) {
 // Round trips
 
 TEST_CASE("safetensors round trip keeps every dtype, rank-0 and empty tensor, names and metadata", "[io][safetensors]") {
-    ScratchDir dir("roundtrip");
+    graft_test::ScratchDir dir("st_roundtrip");
     const std::vector<float> f32{1.5f, -2.25f, 0.f, 3e38f, -1e-38f, 7.f, 8.f, 9.f, 10.f, 11.f, 12.f, 13.f};
     const std::vector<double> f64{3.141592653589793, -0.0, 1e-300, 2.5, 1e300};
     const std::vector<std::int32_t> i32{std::numeric_limits<std::int32_t>::min(), -1, 0, 1, 2, 3, 4, std::numeric_limits<std::int32_t>::max()};
@@ -173,7 +136,7 @@ TEST_CASE("safetensors round trip keeps every dtype, rank-0 and empty tensor, na
 }
 
 TEST_CASE("safetensors round trip of a 2 MB float tensor and a 1 MB double tensor is bit-exact", "[io][safetensors]") {
-    ScratchDir dir("large");
+    graft_test::ScratchDir dir("st_large");
     std::mt19937 rng(7);
     std::normal_distribution<float> nf;
     std::normal_distribution<double> nd;
@@ -190,7 +153,7 @@ TEST_CASE("safetensors round trip of a 2 MB float tensor and a 1 MB double tenso
 }
 
 TEST_CASE("safetensors keeps NaN payloads, infinities and negative zero bit for bit", "[io][safetensors]") {
-    ScratchDir dir("special");
+    graft_test::ScratchDir dir("st_special");
     const float qnan_payload = std::bit_cast<float>(std::uint32_t{0x7FC00001});
     const float snan = std::bit_cast<float>(std::uint32_t{0x7F800001});
     const graft::Tensor<float, graft::Shape<2, 3>> t{{qnan_payload, snan, std::numeric_limits<float>::infinity()},
@@ -219,7 +182,7 @@ TEST_CASE("safetensors stores little-endian bytes and a little-endian header len
 }
 
 TEST_CASE("save_safetensors with no tensors writes a loadable file", "[io][safetensors]") {
-    ScratchDir dir("none");
+    graft_test::ScratchDir dir("st_none");
     save_safetensors(dir.file("e"), std::span<const TensorRef>{});
     CHECK(slurp(dir.file("e")) == le64(8) + "{}      ");
     const auto f = load_safetensors(dir.file("e"));
@@ -245,7 +208,7 @@ TEST_CASE("save_safetensors reproduces the golden file byte for byte", "[io][saf
     const std::string golden = slurp(fixture("golden_small.safetensors"));
     CHECK(as_string(safetensors_bytes(refs, meta)) == golden);
 
-    ScratchDir dir("golden");
+    graft_test::ScratchDir dir("st_golden");
     save_safetensors(dir.file("g.safetensors"), refs, meta);
     CHECK(slurp(dir.file("g.safetensors")) == golden);
 
@@ -307,7 +270,7 @@ TEST_CASE("typed access to a loaded tensor names it when dtype, shape or name do
 // Writer errors
 
 TEST_CASE("save_safetensors rejects duplicate, reserved and non-UTF-8 names and null data", "[io][safetensors]") {
-    ScratchDir dir("save_errors");
+    graft_test::ScratchDir dir("st_save_errors");
     const auto path = dir.file("x.safetensors");
     const float v[2] = {1, 2};
     CHECK_THAT(error_of([&] { (void)save_safetensors(path, {{"a", DType::f32, {1}, v}, {"a", DType::f32, {1}, v}}); }), Catch::Matchers::Contains("save_safetensors: " + path + ": expected unique tensor names, found the name \"a\" twice"));
@@ -320,7 +283,7 @@ TEST_CASE("save_safetensors rejects duplicate, reserved and non-UTF-8 names and 
 }
 
 TEST_CASE("save_safetensors that fails leaves the previous checkpoint intact", "[io][safetensors]") {
-    ScratchDir dir("save_fails");
+    graft_test::ScratchDir dir("st_save_fails");
     const auto path = dir.file("ckpt.safetensors");
     const float v[2] = {1, 2};
     save_safetensors(path, {{"a", DType::f32, {2}, v}});
@@ -432,7 +395,7 @@ std::vector<Malformed> malformed_files() {
 }  // namespace
 
 TEST_CASE("every malformed safetensors file gives an error naming what was expected and found", "[io][safetensors]") {
-    ScratchDir dir("malformed");
+    graft_test::ScratchDir dir("st_malformed");
     static const auto cases = malformed_files();  // built once: Catch re-enters this test case once per section
     CHECK(cases.size() >= 25);
     std::size_t i = 0;
@@ -461,9 +424,9 @@ TEST_CASE("every malformed safetensors file gives an error naming what was expec
 }
 
 TEST_CASE("load_safetensors on a missing file, a directory or a device is an error", "[io][safetensors]") {
-    ScratchDir dir("notfile");
+    graft_test::ScratchDir dir("st_notfile");
     CHECK_THAT(error_of([&] { (void)load_safetensors(dir.file("missing")); }), Catch::Matchers::Contains("load_safetensors: " + dir.file("missing") + ": cannot open: No such file or directory"));
-    CHECK_THAT(error_of([&] { (void)load_safetensors(dir.path.string()); }), Catch::Matchers::Contains("expected a regular file, found a directory"));
+    CHECK_THAT(error_of([&] { (void)load_safetensors(dir.path().string()); }), Catch::Matchers::Contains("expected a regular file, found a directory"));
     CHECK_THAT(error_of([&] { (void)load_safetensors("/dev/null"); }), Catch::Matchers::Contains("expected a regular file, found a special file"));
 }
 

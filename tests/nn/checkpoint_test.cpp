@@ -23,8 +23,11 @@
 
 #include "support/reference.hpp"
 #include "support/text.hpp"
+#include "support/scratch_dir.hpp"
+#include "support/files.hpp"
 
 using namespace graft;
+using graft_test::error_of;
 using Catch::Contains;
 using graft_test::cat;
 namespace fs = std::filesystem;
@@ -36,55 +39,17 @@ namespace {
 constexpr std::size_t kIn = 8, kClasses = 3, kSamples = 40, kBatch = 8;  // 5 batches per epoch
 using X = Tensor<float, Shape<kSamples, kIn>>;
 using Y = Tensor<std::int32_t, Shape<kSamples>>;
-using Loader = nn::DataLoader<kBatch, X, Y>;
+using CkptLoader = nn::DataLoader<kBatch, X, Y>;
 
-/// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-class ScratchDir {
-public:
-    ScratchDir() {
-        static std::atomic<int> n{0};
-        path_ = fs::temp_directory_path() / cat("graft_checkpoint_test_", std::to_string(::getpid()), "_", std::to_string(n++));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-    ~ScratchDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
-    [[nodiscard]] std::vector<std::string> entries() const {
-        std::vector<std::string> out;
-        for (const auto& e : fs::directory_iterator(path_)) out.push_back(e.path().filename().string());
-        std::sort(out.begin(), out.end());
-        return out;
-    }
-
-private:
-    fs::path path_;
-};
-
-Bytes slurp(const std::string& path) {
+Bytes slurp_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     REQUIRE(in.good());
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
-void spit(const std::string& path, const Bytes& bytes) {
+void spit_bytes(const std::string& path, const Bytes& bytes) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     REQUIRE(out.good());
-}
-
-/// The message of the graft::Error that `f` throws (any other exception fails the test).
-template <class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const graft::Error& e) {
-        return e.what();
-    }
-    return "(no graft::Error was thrown)";
 }
 
 /// An MLP In-Hidden-3 with cross-entropy over batches of 8, ready to train (fc1 without bias if !Bias).
@@ -136,9 +101,9 @@ Snapshot state_of(const nn::Optimizer& opt) {
 /// One training step on the loader's next batch (starting the next epoch when this one is over).
 /// Returns the loss of the forward pass, computed from the parameters before the update.
 template <class Net>
-float train_step(Net& net, nn::Optimizer& opt, Loader& loader) {
-    static Loader::batch_t<X> xb;
-    static Loader::batch_t<Y> yb;
+float train_step(Net& net, nn::Optimizer& opt, CkptLoader& loader) {
+    static CkptLoader::batch_t<X> xb;
+    static CkptLoader::batch_t<Y> yb;
     if (!loader.next(xb, yb)) {
         loader.start_epoch(loader.epoch() + 1);
         REQUIRE(loader.next(xb, yb));
@@ -158,13 +123,13 @@ constexpr int kAfter = 4;   // steps compared after it: the rest of epoch 1 and 
 /// another seed), optimizer and loader resume from the checkpoint and must take the same kAfter steps.
 template <class Opt, class Options>
 void check_resume(Options o, const std::function<void(nn::Optimizer&)>& configure = {}) {
-    ScratchDir dir;
+    graft_test::ScratchDir dir("checkpoint_test");
     const std::string path = dir.file("ckpt.safetensors");
 
     Mlp<> a(1);
     Opt opt_a(a.m, a.grads, o);
     if (configure) configure(opt_a);
-    Loader loader_a(data().x, data().y, {.shuffle = true, .seed = 5});
+    CkptLoader loader_a(data().x, data().y, {.shuffle = true, .seed = 5});
     float first_loss = 0;
     for (int s = 0; s < kBefore; ++s) {
         const float l = train_step(a, opt_a, loader_a);
@@ -190,7 +155,7 @@ void check_resume(Options o, const std::function<void(nn::Optimizer&)>& configur
     CHECK(params_of(b.m.params()) == params_at_save);
     CHECK(state_of(opt_b) == state_at_save);
     CHECK(opt_b.steps() == std::size_t(kBefore));
-    Loader loader_b(data().x, data().y, {.shuffle = true, .seed = 5});
+    CkptLoader loader_b(data().x, data().y, {.shuffle = true, .seed = 5});
     loader_b.seek(std::stoul(meta.at("epoch")), std::stoul(meta.at("batch")));
     for (int s = 0; s < kAfter; ++s) {
         INFO("step " << kBefore + s + 1 << " after resuming");
@@ -200,10 +165,10 @@ void check_resume(Options o, const std::function<void(nn::Optimizer&)>& configur
 }
 
 /// Saves a checkpoint of an Mlp<16> trained 3 steps with Adam, with optimizer state; returns its path.
-std::string adam_checkpoint(const ScratchDir& dir, const std::string& name = "adam.safetensors") {
+std::string adam_checkpoint(const graft_test::ScratchDir& dir, const std::string& name = "adam.safetensors") {
     Mlp<> net(1);
     nn::Adam opt(net.m, net.grads, {.lr = 1e-2});
-    Loader loader(data().x, data().y, {.seed = 5});
+    CkptLoader loader(data().x, data().y, {.seed = 5});
     for (int s = 0; s < 3; ++s) train_step(net, opt, loader);
     const std::string path = dir.file(name);
     nn::save_checkpoint(path, net.m.params(), &opt, {{"epoch", "0"}});
@@ -234,10 +199,10 @@ TEST_CASE("resuming from a checkpoint reproduces the uninterrupted run's next lo
 }
 
 TEST_CASE("a checkpoint's metadata round-trips, with the optimizer's name and step count added", "[nn][checkpoint]") {
-    ScratchDir dir;
+    graft_test::ScratchDir dir("checkpoint_test");
     Mlp<> net(1);
     nn::RMSprop opt(net.m, net.grads);
-    Loader loader(data().x, data().y);
+    CkptLoader loader(data().x, data().y);
     for (int s = 0; s < 3; ++s) train_step(net, opt, loader);
     const std::map<std::string, std::string> mine = {
         {"epoch", "12"}, {"model", "mlp-8-16-3"}, {"note", "caf\xc3\xa9, \"quoted\", back\\slash\nnew line"}, {"empty", ""}};
@@ -253,7 +218,7 @@ TEST_CASE("a checkpoint's metadata round-trips, with the optimizer's name and st
 }
 
 TEST_CASE("without an optimizer, load_checkpoint restores the parameters and ignores the optimizer's state", "[nn][checkpoint]") {
-    ScratchDir dir;
+    graft_test::ScratchDir dir("checkpoint_test");
     const std::string path = adam_checkpoint(dir);
     const auto saved = io::load_safetensors(path);
     Mlp<> net(77);
@@ -266,7 +231,7 @@ TEST_CASE("without an optimizer, load_checkpoint restores the parameters and ign
 }
 
 TEST_CASE("a checkpoint that does not fit the model is an error naming the tensor, and changes nothing", "[nn][checkpoint][errors]") {
-    ScratchDir dir;
+    graft_test::ScratchDir dir("checkpoint_test");
     const std::string path = adam_checkpoint(dir);
 
     SECTION("a parameter of another shape") {
@@ -302,12 +267,12 @@ TEST_CASE("a checkpoint that does not fit the model is an error naming the tenso
 }
 
 TEST_CASE("a checkpoint of another optimizer, or of none, is an error naming it, and changes nothing", "[nn][checkpoint][errors]") {
-    ScratchDir dir;
+    graft_test::ScratchDir dir("checkpoint_test");
     const std::string adam = adam_checkpoint(dir);
     Mlp<> net(3);
 
     // Each optimizer below has taken one step, so a restore that went through would change its state.
-    Loader loader(data().x, data().y);
+    CkptLoader loader(data().x, data().y);
     auto expect_refused = [&](nn::Optimizer& opt, const std::string& file, const std::string& message) {
         const Snapshot p = params_of(net.m.params());
         const Snapshot s = state_of(opt);
@@ -356,8 +321,8 @@ TEST_CASE("a checkpoint of another optimizer, or of none, is an error naming it,
         const auto only_fc2 = nn::param_grads(net.loss, net.fc2);
         Machine m2(compile(net.g, only_fc2.outputs(net.loss)), net.m.shared_params());
         nn::Adam opt(m2, only_fc2);
-        Loader::batch_t<X> xb;
-        Loader::batch_t<Y> yb;
+        CkptLoader::batch_t<X> xb;
+        CkptLoader::batch_t<Y> yb;
         REQUIRE(loader.next(xb, yb));
         m2.let(net.x, xb);
         m2.let(net.y, yb);
@@ -383,14 +348,14 @@ TEST_CASE("a checkpoint of another optimizer, or of none, is an error naming it,
 }
 
 TEST_CASE("a truncated checkpoint is an error and the model and optimizer keep their state", "[nn][checkpoint][errors]") {
-    ScratchDir dir;
+    graft_test::ScratchDir dir("checkpoint_test");
     const std::string path = adam_checkpoint(dir);
-    const Bytes good = slurp(path);
+    const Bytes good = slurp_bytes(path);
     REQUIRE(good.size() > 100);
 
     Mlp<> net(3);
     nn::Adam opt(net.m, net.grads, {.lr = 1e-2});
-    Loader loader(data().x, data().y);
+    CkptLoader loader(data().x, data().y);
     train_step(net, opt, loader);
     const Snapshot params = params_of(net.m.params());
     const Snapshot state = state_of(opt);
@@ -402,7 +367,7 @@ TEST_CASE("a truncated checkpoint is an error and the model and optimizer keep t
                             data_start + 1, data_start + (good.size() - data_start) / 2, good.size() - 4, good.size() - 1}) {
         INFO("checkpoint cut to " << cut << " of " << good.size() << " bytes");
         const std::string cut_path = dir.file("cut.safetensors");
-        spit(cut_path, Bytes(good.begin(), good.begin() + std::ptrdiff_t(cut)));
+        spit_bytes(cut_path, Bytes(good.begin(), good.begin() + std::ptrdiff_t(cut)));
         CHECK_THAT(error_of([&] { nn::load_checkpoint(cut_path, net.m.params(), &opt); }), Contains("load_safetensors: " + cut_path));
         CHECK(params_of(net.m.params()) == params);
         CHECK(state_of(opt) == state);
@@ -414,14 +379,14 @@ TEST_CASE("a truncated checkpoint is an error and the model and optimizer keep t
 }
 
 TEST_CASE("a checkpoint save that fails leaves the previous checkpoint intact and no temporary behind", "[nn][checkpoint][errors]") {
-    ScratchDir dir;
+    graft_test::ScratchDir dir("checkpoint_test");
     const std::string path = adam_checkpoint(dir, "ckpt.safetensors");
-    const Bytes before = slurp(path);
+    const Bytes before = slurp_bytes(path);
 
     Mlp<> net(9);
     nn::Adam opt(net.m, net.grads);
     CHECK_THAT(error_of([&] { nn::save_checkpoint(path, net.m.params(), &opt, {{"note", "not UTF-8: \xff"}}); }), Contains("UTF-8"));
-    CHECK(slurp(path) == before);
+    CHECK(slurp_bytes(path) == before);
     CHECK(dir.entries() == std::vector<std::string>{"ckpt.safetensors"});
 
     CHECK_THAT(error_of([&] { nn::save_checkpoint(dir.file(""), net.m.params(), &opt); }), Contains("atomic_write"));

@@ -16,7 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "support/files.hpp"
+
 using namespace graft;
+using graft_test::error_of;
 using Catch::Contains;
 
 namespace {
@@ -73,16 +76,6 @@ std::vector<std::size_t> epoch_order(Loader& loader, std::size_t epoch) {
     while (loader.next(b.x, b.y, b.img))
         for (auto id : ids_of(b)) order.push_back(id);
     return order;
-}
-
-template <class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const graft::Error& e) {
-        return e.what();
-    }
-    return "(no graft::Error was thrown)";
 }
 
 }  // namespace

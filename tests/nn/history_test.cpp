@@ -24,59 +24,22 @@
 #include <unistd.h>
 
 #include "support/text.hpp"
+#include "support/scratch_dir.hpp"
+#include "support/files.hpp"
 
 using namespace graft;
+using graft_test::error_of;
+using graft_test::slurp;
 using Catch::Contains;
 using graft_test::cat;
 namespace fs = std::filesystem;
 
 namespace {
 
-class ScratchDir {
-public:
-    ScratchDir() {
-        static std::atomic<int> n{0};
-        path_ = fs::temp_directory_path() / cat("graft_history_test_", std::to_string(::getpid()), "_", std::to_string(n++));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-    ~ScratchDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
-    [[nodiscard]] std::vector<std::string> entries() const {
-        std::vector<std::string> out;
-        for (const auto& e : fs::directory_iterator(path_)) out.push_back(e.path().filename().string());
-        std::sort(out.begin(), out.end());
-        return out;
-    }
-
-private:
-    fs::path path_;
-};
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE(in.good());
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 void spit(const std::string& path, const std::string& text) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << text;
     REQUIRE(out.good());
-}
-
-template <class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const graft::Error& e) {
-        return e.what();
-    }
-    return "(no graft::Error was thrown)";
 }
 
 /// Five epochs whose values print exactly at loss.csv's precision (%.6f, %.6f, %.3f, %.1f).
@@ -232,7 +195,7 @@ std::vector<std::vector<Point>> read_svg(const std::string& path) {
 }  // namespace
 
 TEST_CASE("write_history then read_history gives back the records", "[nn][history]") {
-    ScratchDir dir;
+    graft_test::ScratchDir dir("history_test");
     const auto h = five_epochs();
     nn::write_history(dir.file("loss.csv"), h);
     CHECK(slurp(dir.file("loss.csv")).rfind("epoch,train_loss,test_accuracy,seconds,samples_per_second\n1,0.448667,0.856500,2.235,26836.4\n", 0) == 0);
@@ -249,7 +212,7 @@ TEST_CASE("write_history then read_history gives back the records", "[nn][histor
 }
 
 TEST_CASE("loss.csv keeps values to its printed precision, and rewriting what was read changes no byte", "[nn][history]") {
-    ScratchDir dir;
+    graft_test::ScratchDir dir("history_test");
     const std::vector<nn::EpochRecord> h = {{7, 1.0 / 3.0, 2.0 / 3.0, 12.34567, 9876.54321},
                                             {8, std::numeric_limits<double>::quiet_NaN(), 0.5, 0.0, 0.0}};  // a diverged epoch
     nn::write_history(dir.file("a.csv"), h);
@@ -266,7 +229,7 @@ TEST_CASE("loss.csv keeps values to its printed precision, and rewriting what wa
 }
 
 TEST_CASE("read_history: a missing file, an empty file or a header alone is an empty history", "[nn][history]") {
-    ScratchDir dir;
+    graft_test::ScratchDir dir("history_test");
     CHECK(nn::read_history(dir.file("none.csv")).empty());
     spit(dir.file("empty.csv"), "");
     CHECK(nn::read_history(dir.file("empty.csv")).empty());
@@ -279,7 +242,7 @@ TEST_CASE("read_history: a missing file, an empty file or a header alone is an e
 }
 
 TEST_CASE("a malformed loss.csv is an error naming the row and the cell", "[nn][history][errors]") {
-    ScratchDir dir;
+    graft_test::ScratchDir dir("history_test");
     const std::string header = "epoch,train_loss,test_accuracy,seconds,samples_per_second\n";
     const std::string good = "1,0.5,0.8,1.0,10.0\n";
     struct Case {
@@ -311,7 +274,7 @@ TEST_CASE("a malformed loss.csv is an error naming the row and the cell", "[nn][
 }
 
 TEST_CASE("write_loss_svg draws both series as well-formed SVG inside the plot frame", "[nn][history][svg]") {
-    ScratchDir dir;
+    graft_test::ScratchDir dir("history_test");
     const auto h = five_epochs();
     nn::write_loss_svg(dir.file("loss.svg"), h, "Fashion-MNIST MLP 784-256-128-10");
     const auto series = read_svg(dir.file("loss.svg"));
@@ -334,7 +297,7 @@ TEST_CASE("write_loss_svg draws both series as well-formed SVG inside the plot f
 }
 
 TEST_CASE("write_loss_svg escapes the title, and leaves out NaN and infinite values", "[nn][history][svg]") {
-    ScratchDir dir;
+    graft_test::ScratchDir dir("history_test");
     auto h = five_epochs();
     h[2].train_loss = std::numeric_limits<double>::quiet_NaN();
     h[3].train_loss = std::numeric_limits<double>::infinity();
@@ -351,7 +314,7 @@ TEST_CASE("write_loss_svg escapes the title, and leaves out NaN and infinite val
 }
 
 TEST_CASE("write_loss_svg of an empty or one-epoch history is still a well-formed SVG", "[nn][history][svg]") {
-    ScratchDir dir;
+    graft_test::ScratchDir dir("history_test");
     nn::write_loss_svg(dir.file("empty.svg"), {}, "nothing yet");
     auto series = read_svg(dir.file("empty.svg"));
     REQUIRE(series.size() == 2);
@@ -365,7 +328,7 @@ TEST_CASE("write_loss_svg of an empty or one-epoch history is still a well-forme
 }
 
 TEST_CASE("loss.csv and loss.svg are replaced by rename: the old file's bytes survive, no temporary is left", "[nn][history]") {
-    ScratchDir dir;
+    graft_test::ScratchDir dir("history_test");
     auto h = five_epochs();
     const std::string csv = dir.file("loss.csv"), svg = dir.file("loss.svg");
     nn::write_history(csv, {h[0]});
@@ -392,7 +355,7 @@ TEST_CASE("loss.csv and loss.svg are replaced by rename: the old file's bytes su
 }
 
 TEST_CASE("writing the history or the plot over a directory is an error and changes nothing", "[nn][history][errors]") {
-    ScratchDir dir;
+    graft_test::ScratchDir dir("history_test");
     fs::create_directory(dir.file("loss.csv"));
     fs::create_directory(dir.file("loss.svg"));
     CHECK_THAT(error_of([&] { nn::write_history(dir.file("loss.csv"), five_epochs()); }), Contains("atomic_write: " + dir.file("loss.csv")));

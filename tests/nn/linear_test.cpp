@@ -16,7 +16,7 @@ using namespace graft;
 
 namespace {
 template <class T>
-std::vector<T> drawn(const Init& init, const Dims& dims) {
+std::vector<T> linear_drawn(const Init& init, const Dims& dims) {
     std::size_t n = 1;
     for (auto d : dims) n *= d;
     std::vector<T> v(n);
@@ -97,8 +97,8 @@ TEST_CASE("Linear draws its weights from its seed, replacing the initializer's o
     const auto wd = m.param(d.weight).to_tensor();
     CHECK(std::vector<float>(wa.begin(), wa.end()) == std::vector<float>(wb.begin(), wb.end()));
     CHECK(std::vector<float>(wa.begin(), wa.end()) != std::vector<float>(wc.begin(), wc.end()));
-    CHECK(std::vector<float>(wa.begin(), wa.end()) == drawn<float>(init::glorot_uniform(42), {6, 4}));
-    CHECK(std::vector<float>(wd.begin(), wd.end()) == drawn<float>(init::he_normal(42), {6, 4}));
+    CHECK(std::vector<float>(wa.begin(), wa.end()) == linear_drawn<float>(init::glorot_uniform(42), {6, 4}));
+    CHECK(std::vector<float>(wd.begin(), wd.end()) == linear_drawn<float>(init::he_normal(42), {6, 4}));
     for (float v : m.param(a.bias)) CHECK(v == 0.0f);
     for (float v : m.param(d.bias)) CHECK(v == 0.1f);
 }

@@ -18,7 +18,7 @@ using namespace graft;
 namespace {
 
 /// An MLP 784-64-10 on batches of 16, with its program and an optimizer made by `make_opt`.
-struct Mlp {
+struct AllocMlp {
     Graph g;
     Var<float, Shape<16, 784>> x = g.input<float, 16, 784>("x");
     Var<std::int32_t, Shape<16>> y = g.input<std::int32_t, 16>("y");
@@ -29,7 +29,7 @@ struct Mlp {
     Machine m{compile(g, grads.outputs(loss))};
     Tensor<float, Shape<16, 784>> xs[2];
     Tensor<std::int32_t, Shape<16>> ys[2];
-    Mlp() {
+    AllocMlp() {
         for (int b = 0; b < 2; ++b) {
             graft_test::randomize(xs[b], 100 + b, 0.0, 1.0);
             graft_test::randomize(ys[b], 200 + b, 0, 9);
@@ -40,7 +40,7 @@ struct Mlp {
 /// Allocations made by `steps` training steps after a warm-up step; the loss must also go down.
 template <class Opt, class Options>
 std::size_t allocations_of_training(Options o, int steps = 5) {
-    Mlp net;
+    AllocMlp net;
     Opt opt(net.m, net.grads, o);
     net.m.let(net.x, net.xs[0]);
     net.m.let(net.y, net.ys[0]);
@@ -79,7 +79,7 @@ TEST_CASE("training steps with every optimizer, clipping and a schedule allocate
     CHECK(allocations_of_training<nn::RMSprop>(nn::RMSpropOptions{.lr = 1e-3, .momentum = 0.5, .centered = true}) == 0);
     CHECK(allocations_of_training<nn::Adagrad>(nn::AdagradOptions{.lr = 0.01, .lr_decay = 0.01}) == 0);
 
-    Mlp net;
+    AllocMlp net;
     nn::SGD opt(net.m, net.grads, {.lr = 0.1});
     opt.schedule = nn::LinearWarmup{.warmup_steps = 3, .after = nn::CosineAnnealingLR{.base = 0.1, .t_max = 10}};
     net.m.let(net.x, net.xs[0]);

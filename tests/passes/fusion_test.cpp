@@ -23,19 +23,15 @@
 
 #include "support/graph_runner.hpp"
 #include "support/text.hpp"
+#include "support/pass_check.hpp"
 
 using namespace graft;
+using graft_test::count_op;
 using graft_test::cat;
 using graft_test::NaiveValue;
 using Catch::Matchers::Contains;
 
 namespace {
-
-std::size_t count_op(const Graph& g, OpKind op) {
-    std::size_t n = 0;
-    for (const auto& nd : g.nodes()) n += nd.op == op;
-    return n;
-}
 
 CompileOptions with(std::vector<passes::Pass> list) {
     CompileOptions o;

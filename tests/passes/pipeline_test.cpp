@@ -13,16 +13,12 @@
 #include <graft/passes.hpp>
 #include <graft/tensor.hpp>
 
-using namespace graft;
-using Catch::Matchers::Contains;
+#include "support/pass_check.hpp"
 
-namespace {
-std::size_t count_op(const Graph& g, OpKind op) {
-    std::size_t n = 0;
-    for (const auto& nd : g.nodes()) n += nd.op == op;
-    return n;
-}
-}  // namespace
+using namespace graft;
+using graft_test::count_op;
+using graft_test::count_op;
+using Catch::Matchers::Contains;
 
 TEST_CASE("dce drops what no output needs and maps the survivors' ids", "[passes][dce]") {
     Graph g;

@@ -66,17 +66,7 @@ struct Tally {
 /// The outputs, then every input and param they read: the roots compile() keeps.
 std::vector<NodeId> roots_of(const Graph& g, const std::vector<NodeId>& outputs) {
     std::vector<NodeId> roots = outputs;
-    std::vector<char> seen(g.size(), 0);
-    std::vector<NodeId> stack(outputs.begin(), outputs.end());
-    while (!stack.empty()) {
-        const NodeId id = stack.back();
-        stack.pop_back();
-        if (seen[id]) continue;
-        seen[id] = 1;
-        const Node& n = g.node(id);
-        if (n.op == OpKind::input || n.op == OpKind::param) roots.push_back(id);
-        for (NodeId i : n.inputs) stack.push_back(i);
-    }
+    for (NodeId leaf : leaves_read(g, outputs)) roots.push_back(leaf);
     return roots;
 }
 

@@ -20,13 +20,9 @@
 
 using namespace graft;
 using namespace graft_test;
+using graft_test::scalar_c;
 
 namespace {
-Attrs scalar_c(double c) {
-    Attrs a;
-    a.scalar = c;
-    return a;
-}
 Attrs dims_attr(Dims d) {
     Attrs a;
     a.ints = std::move(d);

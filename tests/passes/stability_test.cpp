@@ -20,13 +20,9 @@
 
 using namespace graft;
 using namespace graft_test;
+using graft_test::scalar_c;
 
 namespace {
-Attrs scalar_c(double c) {
-    Attrs a;
-    a.scalar = c;
-    return a;
-}
 /// `got` is within relative `rel` of `want` (false for inf and nan).
 bool accurate(double got, double want, double rel = 1e-5) { return std::isfinite(got) && std::fabs(got - want) <= rel * std::fabs(want); }
 /// x as a float holds it (the feed rounds inputs to f32).

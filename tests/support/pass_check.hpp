@@ -23,6 +23,20 @@
 
 namespace graft_test {
 
+/// How many nodes of `g` are `op` nodes.
+inline std::size_t count_op(const graft::Graph& g, graft::OpKind op) {
+    std::size_t n = 0;
+    for (const auto& nd : g.nodes()) n += nd.op == op;
+    return n;
+}
+
+/// Attributes holding one scalar constant.
+inline graft::Attrs scalar_c(double c) {
+    graft::Attrs a;
+    a.scalar = c;
+    return a;
+}
+
 /// A constant of `dims` every element of which is `v` (float).
 inline graft::NodeId filled(graft::Graph& g, graft::Dims dims, float v) {
     std::vector<float> data(count_of(dims) + 1, v);  // +1: never a zero-size buffer

@@ -7,10 +7,11 @@
 #include <cmath>
 #include <limits>
 
+#include "support/floats.hpp"
+
 using namespace graft;
 
 namespace {
-constexpr double inf = std::numeric_limits<double>::infinity();
 const double nan_ = std::nan("");
 using V1 = Tensor<double, Shape<1>>;
 bool close1(double a, double b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false) {

@@ -11,14 +11,13 @@
 #include <type_traits>
 
 #include "support/reference.hpp"
+#include "support/floats.hpp"
 
 using namespace graft;
 using graft_test::randomize;
 
 namespace {
-constexpr double inf = std::numeric_limits<double>::infinity();
 constexpr float finf = std::numeric_limits<float>::infinity();
-constexpr float fnan = std::numeric_limits<float>::quiet_NaN();
 
 // Operands for binary ops: floats in [-10, 10), integers in [-50, 50] (divisors never 0).
 template <class T>

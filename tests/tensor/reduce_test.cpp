@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "support/reference.hpp"
+#include "support/floats.hpp"
 
 using namespace graft;
 using graft_test::randomize;
 
 namespace {
 constexpr double dnan = std::numeric_limits<double>::quiet_NaN();
-constexpr float fnan = std::numeric_limits<float>::quiet_NaN();
 
 enum class Op { sum, mean, max, min, argmax, argmin };
 

@@ -516,19 +516,7 @@ inline Program compile(const Graph& g, std::span<const NodeId> outputs, const Co
     // one unnecessary, but let() and the ParamStore must still know it)
     Graph work = g;
     std::vector<NodeId> roots(outputs.begin(), outputs.end());
-    {
-        std::vector<char> seen(g.size(), 0);
-        std::vector<NodeId> stack(outputs.begin(), outputs.end());
-        while (!stack.empty()) {
-            const NodeId id = stack.back();
-            stack.pop_back();
-            if (seen[id]) continue;
-            seen[id] = 1;
-            const Node& n = g.node(id);
-            if (n.op == OpKind::input || n.op == OpKind::param) roots.push_back(id);
-            for (NodeId i : n.inputs) stack.push_back(i);
-        }
-    }
+    for (NodeId leaf : leaves_read(g, outputs)) roots.push_back(leaf);
     const passes::Evaluator eval = detail::kernel_evaluator();
     passes::PipelineResult res = passes::run_pipeline(work, roots, opt.pipeline, &eval);
     // an output the passes turned into a leaf, or merged with an earlier output, gets its own copy so

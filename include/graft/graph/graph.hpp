@@ -190,4 +190,23 @@ private:
     std::unordered_map<std::string, NodeId> leaf_names_;
 };
 
+/// The inputs and params that `outputs` read, directly or through other nodes, each once, in the order
+/// a depth-first walk from the last output meets them. compile() keeps them in a program even when a
+/// pass makes one unnecessary: let() and the ParamStore must still know them.
+inline std::vector<NodeId> leaves_read(const Graph& g, std::span<const NodeId> outputs) {
+    std::vector<NodeId> leaves;
+    std::vector<char> seen(g.size(), 0);
+    std::vector<NodeId> stack(outputs.begin(), outputs.end());
+    while (!stack.empty()) {
+        const NodeId id = stack.back();
+        stack.pop_back();
+        if (seen[id]) continue;
+        seen[id] = 1;
+        const Node& n = g.node(id);
+        if (n.op == OpKind::input || n.op == OpKind::param) leaves.push_back(id);
+        for (NodeId i : n.inputs) stack.push_back(i);
+    }
+    return leaves;
+}
+
 }  // namespace graft
