@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fashion_mnist {
 
@@ -58,13 +59,44 @@ Tensor<float, Shape<N, kPixels>> standardize(const Tensor<std::uint8_t, Shape<N,
 /// inference graph: only the batch, a type, differs; the parameters keep their names.
 template <std::size_t Batch>
 struct Mlp {
-    explicit Mlp(Graph& g)
+    explicit Mlp(Graph& g, bool /*training: the MLP has no dropout*/ = true)
         : x(g.input<float, Batch, kPixels>("x")), fc1(g, "fc1", 1), fc2(g, "fc2", 2), fc3(g, "fc3", 3),
           logits(nn::chain(x, fc1, nn::ReLU{}, fc2, nn::ReLU{}, fc3)) {}
+    [[nodiscard]] std::vector<graft::NodeId> params() const {
+        std::vector<graft::NodeId> p;
+        for (const auto& layer : {fc1.params(), fc2.params(), fc3.params()}) p.insert(p.end(), layer.begin(), layer.end());
+        return p;
+    }
     Var<float, Shape<Batch, kPixels>> x;
     nn::Linear<kPixels, 256> fc1;
     nn::Linear<256, 128> fc2;
     nn::Linear<128, kClasses> fc3;
+    Var<float, Shape<Batch, kClasses>> logits;
+};
+
+/// The CNN of TensorFlow's layers tutorial (listed at 0.916 in Fashion-MNIST's benchmark table):
+/// x[Batch, 784] -> [Batch, 1, 28, 28] -> Conv 5x5 32 same -> ReLU -> MaxPool 2 -> Conv 5x5 64 same ->
+/// ReLU -> MaxPool 2 -> Flatten [Batch, 3136] -> Linear 1024 -> ReLU -> Dropout 0.4 -> Linear 10 -> logits.
+/// `training` = false builds the evaluation graph, where dropout is the identity.
+template <std::size_t Batch>
+struct Cnn {
+    explicit Cnn(Graph& g, bool training = true)
+        : x(g.input<float, Batch, kPixels>("x")), conv1(g, "conv1", 1), conv2(g, "conv2", 2), fc1(g, "fc1", 3),
+          fc2(g, "fc2", 4), drop(nn::Dropout(0.4, 5).train(training)),
+          logits(nn::chain(graft::reshape<Batch, 1, 28, 28>(x), conv1, nn::ReLU{}, nn::MaxPool2d<2>{}, conv2, nn::ReLU{},
+                           nn::MaxPool2d<2>{}, nn::Flatten{}, fc1, nn::ReLU{}, drop, fc2)) {}
+    [[nodiscard]] std::vector<graft::NodeId> params() const {
+        std::vector<graft::NodeId> p;
+        for (const auto& layer : {conv1.params(), conv2.params(), fc1.params(), fc2.params()})
+            p.insert(p.end(), layer.begin(), layer.end());
+        return p;
+    }
+    Var<float, Shape<Batch, kPixels>> x;
+    nn::Conv2d<1, 32, 5, nn::Padding::same> conv1;
+    nn::Conv2d<32, 64, 5, nn::Padding::same> conv2;
+    nn::Linear<64 * 7 * 7, 1024> fc1;
+    nn::Linear<1024, kClasses> fc2;
+    nn::Dropout drop;
     Var<float, Shape<Batch, kClasses>> logits;
 };
 

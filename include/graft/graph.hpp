@@ -6,6 +6,8 @@
 
 #include "core.hpp"
 #include "graph/build.hpp"
+#include "graph/conv.hpp"
+#include "graph/conv_params.hpp"
 #include "graph/dot.hpp"
 #include "graph/graph.hpp"
 #include "graph/init.hpp"

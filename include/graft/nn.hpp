@@ -9,6 +9,7 @@
 #include "nn/data.hpp"
 #include "nn/history.hpp"
 #include "nn/init.hpp"
+#include "nn/layers/conv.hpp"
 #include "nn/layers/linear.hpp"
 #include "nn/losses.hpp"
 #include "nn/optim/adagrad.hpp"

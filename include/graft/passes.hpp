@@ -9,6 +9,7 @@
 #include "passes/fuse_matmul.hpp"
 #include "passes/pass.hpp"
 #include "passes/pipeline.hpp"
+#include "passes/recompute.hpp"
 #include "passes/simplify.hpp"
 #include "passes/stability.hpp"
 #include "passes/standard.hpp"

@@ -272,6 +272,9 @@ inline void shape(std::vector<OpCase>& out) {
     for (const auto& [d, to] : reshapes)
         out.push_back({OpKind::reshape, cat("reshape ", dims_label(d), " -> ", dims_label(to)), {{d}},
                        [to = to](Graph& g, Ids x, DType) { return graft::ir::reshape(g, x[0], to); }});
+    for (const Dims& d : std::vector<Dims>{{2, 3}, {}})  // checkpoint(x) = x, read twice so the alias is read late
+        out.push_back({OpKind::checkpoint, cat("checkpoint ", dims_label(d)), {{d}},
+                       [](Graph& g, Ids x, DType) { return graft::ir::mul(g, graft::ir::checkpoint(g, x[0]), x[0]); }});
     const std::vector<std::pair<Dims, Dims>> bcasts = {{{3, 1}, {2, 3, 4}}, {{}, {2, 3}}, {{4}, {3, 4}}, {{1}, {5}}};
     for (const auto& [d, to] : bcasts)
         out.push_back({OpKind::broadcast_to, cat("broadcast_to ", dims_label(d), " -> ", dims_label(to)), {{d}},
@@ -341,6 +344,66 @@ inline void softmax(std::vector<OpCase>& out) {
                            [op = op, ax = ax](Graph& g, Ids x, DType) { return g.add(op, {x[0]}, axis_attrs(ax)); }});
 }
 
+inline void conv(std::vector<OpCase>& out) {  // NCHW convolution and pooling, small odd sizes
+    using graft::Conv2dParams;
+    using graft::Pool2dParams;
+    struct C {
+        Dims x, w;
+        Conv2dParams p;
+        const char* what;
+    };
+    const std::vector<C> convs = {
+        {{2, 3, 7, 6}, {4, 3, 3, 3}, {1, 1, 1, 1, 1, 1, 1, 1, 1}, "3x3 pad 1"},
+        {{2, 4, 7, 6}, {6, 2, 3, 2}, {2, 2, 1, 0, 0, 1, 1, 1, 2}, "3x2 stride 2, asymmetric pad, groups 2"},
+        {{1, 2, 7, 6}, {3, 2, 2, 3}, {2, 1, 0, 1, 1, 0, 2, 2, 1}, "2x3 stride 2x1, dilation 2"},
+        {{2, 3, 5, 4}, {2, 3, 1, 1}, {1, 1, 0, 0, 0, 0, 1, 1, 1}, "1x1 (x read as the columns)"},
+    };
+    auto with_dims = [](const Conv2dParams& p, const Dims& d) {
+        graft::Attrs a = p.attrs();
+        a.ints.insert(a.ints.end(), d.begin(), d.end());
+        return a;
+    };
+    for (const auto& c : convs) {
+        const Dims y = {c.x[0], c.w[0], c.p.out_h(c.x[2], c.w[2]), c.p.out_w(c.x[3], c.w[3])};
+        out.push_back({OpKind::conv2d, cat("conv2d ", c.what, " ", dims_label(c.x), " ", dims_label(c.w)), {{c.x}, {c.w}},
+                       [p = c.p](Graph& g, Ids x, DType) { return g.add(OpKind::conv2d, {x[0], x[1]}, p.attrs()); }});
+        out.push_back({OpKind::conv2d_grad_input, cat("conv2d_grad_input ", c.what, " dy ", dims_label(y)), {{y}, {c.w}},
+                       [p = c.p, xd = c.x, with_dims](Graph& g, Ids x, DType) {
+                           return g.add(OpKind::conv2d_grad_input, {x[0], x[1]}, with_dims(p, xd));
+                       }});
+        out.push_back({OpKind::conv2d_grad_weight, cat("conv2d_grad_weight ", c.what, " x ", dims_label(c.x)), {{c.x}, {y}},
+                       [p = c.p, wd = c.w, with_dims](Graph& g, Ids x, DType) {
+                           return g.add(OpKind::conv2d_grad_weight, {x[0], x[1]}, with_dims(p, wd));
+                       }});
+    }
+    struct P {
+        Dims x;
+        Pool2dParams p;
+        const char* what;
+    };
+    const std::vector<P> pools = {
+        {{2, 3, 7, 6}, {2, 2, 2, 2, 0, 0, 0, 0}, "2x2 stride 2 (last row dropped)"},
+        {{2, 3, 7, 6}, {3, 3, 2, 2, 1, 1, 1, 1}, "3x3 stride 2 pad 1 (overlapping windows)"},
+        {{1, 2, 5, 7}, {2, 3, 1, 2, 1, 0, 0, 2}, "2x3 stride 1x2, asymmetric pad"},
+    };
+    for (const auto& c : pools) {
+        const Dims y = {c.x[0], c.x[1], c.p.out_h(c.x[2]), c.p.out_w(c.x[3])};
+        // max: distinct values, so a step of eps never changes which element of a window is the maximum
+        out.push_back({OpKind::max_pool2d, cat("max_pool2d ", c.what, " ", dims_label(c.x)), {{c.x, distinct(-1, 1)}},
+                       [p = c.p](Graph& g, Ids x, DType) { return g.add(OpKind::max_pool2d, {x[0]}, p.attrs()); }});
+        out.push_back({OpKind::max_pool2d_grad, cat("max_pool2d_grad ", c.what, " ", dims_label(c.x)), {{c.x, distinct(-1, 1)}, {y}},
+                       [p = c.p](Graph& g, Ids x, DType) { return g.add(OpKind::max_pool2d_grad, {x[0], x[1]}, p.attrs()); }});
+        out.push_back({OpKind::avg_pool2d, cat("avg_pool2d ", c.what, " ", dims_label(c.x)), {{c.x}},
+                       [p = c.p](Graph& g, Ids x, DType) { return g.add(OpKind::avg_pool2d, {x[0]}, p.attrs()); }});
+        out.push_back({OpKind::avg_pool2d_grad, cat("avg_pool2d_grad ", c.what, " dy ", dims_label(y)), {{y}},
+                       [p = c.p, xd = c.x](Graph& g, Ids x, DType) {
+                           graft::Attrs a = p.attrs();
+                           a.ints.insert(a.ints.end(), xd.begin(), xd.end());
+                           return g.add(OpKind::avg_pool2d_grad, {x[0]}, a);
+                       }});
+    }
+}
+
 inline void index(std::vector<OpCase>& out) {  // integer-valued, forward only
     const std::vector<std::pair<Dims, std::size_t>> hot = {{{5}, 4}, {{2, 3}, 3}, {{}, 2}};
     for (const auto& [d, depth] : hot)
@@ -408,6 +471,7 @@ inline const std::vector<OpCase>& op_cases() {
         cases::shape(v);
         cases::reduce(v);
         cases::softmax(v);
+        cases::conv(v);
         cases::index(v);
         cases::random(v);
         cases::fusion(v);

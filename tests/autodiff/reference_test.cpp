@@ -257,6 +257,8 @@ TEST_CASE("compiled programs match the reference on random graphs and their grad
         if (info.kind == OpKind::one_hot || info.kind == OpKind::argmax) continue;
         if (info.cls == OpClass::fused) continue;  // made by the fusion passes, never by the generator
         if (info.cls == OpClass::random) continue;  // impure: the generator makes pure graphs (op cases cover it)
+        if (info.cls == OpClass::conv) continue;  // NCHW windows: the generator makes no images (op cases cover them)
+        if (info.kind == OpKind::checkpoint) continue;  // a mark for passes::recompute (op cases and its own tests cover it)
         INFO(cat("op ", info.name, " never appeared in a random graph"));
         CHECK(op_seen[static_cast<std::size_t>(info.kind)] > 0);
     }

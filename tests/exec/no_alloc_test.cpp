@@ -9,6 +9,7 @@
 #include <memory>
 #include <new>
 
+#include <graft/autodiff.hpp>
 #include <graft/exec.hpp>
 #include <graft/graph.hpp>
 #include <graft/passes.hpp>
@@ -109,6 +110,23 @@ TEST_CASE("the fused kernels (register program, GEMM with epilogue) allocate not
     Tensor<float, Shape<20>> vv;
     m.let(x, graft_test::randomize(xv, 4));
     m.let(v, graft_test::randomize(vv, 5));
+    m.run();
+    const auto before = graft_test::allocations();
+    for (int i = 0; i < 10; ++i) m.run();
+    CHECK(graft_test::allocations() - before == 0);
+}
+
+TEST_CASE("conv2d (im2col in an arena scratch slot), its gradients and the pools allocate nothing in run()", "[exec][alloc][conv]") {
+    Graph g;
+    auto x = g.input<float, 4, 3, 9, 8>("x");
+    auto w = g.param<float, 6, 3, 3, 3>("w", init::he_normal(1));
+    auto w1 = g.param<float, 4, 6, 1, 1>("w1", init::he_normal(2));
+    auto h = conv2d<Conv2dOptions{.stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1}>(x, w);
+    auto y = sum(avg_pool2d<2, 1>(conv2d(max_pool2d<3, 1, 1>(h), w1)));
+    auto [gw, gw1] = grad(y, w, w1);
+    Machine m(compile(g, y, gw, gw1));
+    Tensor<float, Shape<4, 3, 9, 8>> xv;
+    m.let(x, graft_test::randomize(xv, 6));
     m.run();
     const auto before = graft_test::allocations();
     for (int i = 0; i < 10; ++i) m.run();

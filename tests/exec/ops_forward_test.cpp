@@ -204,6 +204,8 @@ std::vector<Case> all_cases() {
              {{2, 3}, {3, 2}}, {{6}, {1, 6, 1}}, {{}, {1, 1}}, {{1}, {}}, {{0, 3}, {3, 0}}, {{2, 3, 4}, {4, 6}}}) {
         cs.push_back({OpKind::reshape, {any(d)}, ints_attr(to), Tol::exact, cat(dims_str(d), " -> ", dims_str(to))});
     }
+    for (const Dims& d : std::vector<Dims>{{2, 3}, {}, {0, 3}})  // checkpoint: the identity (an alias when compiled)
+        cs.push_back({OpKind::checkpoint, {any(d)}, {}, Tol::exact, dims_str(d)});
     for (const auto& [d, to] : std::vector<std::pair<Dims, Dims>>{
              {{3, 1}, {3, 4}}, {{4}, {2, 3, 4}}, {{}, {2, 2}}, {{1}, {0}}, {{2, 3}, {2, 3}}, {{1, 3, 1}, {2, 3, 4}}, {{}, {}}}) {
         cs.push_back({OpKind::broadcast_to, {any(d)}, ints_attr(to), Tol::exact, cat(dims_str(d), " -> ", dims_str(to))});
@@ -264,6 +266,54 @@ std::vector<Case> all_cases() {
              {{3, 4}, axis_attr(1)}, {{3, 4}, axis_attr(0)}, {{3, 4}, axis_attr(1, true)}, {{2, 3, 4}, axis_attr(1)},
              {{2, 3, 4}, axis_attr(-1, true)}, {{1}, axis_attr(0)}, {{5}, axis_attr(0)}, {{0, 3}, axis_attr(1)}}) {
         cs.push_back({OpKind::argmax, {ints(d)}, at, Tol::exact, cat(dims_str(d), " axis ", std::to_string(at.axis))});
+    }
+    // ------------------------------------------------------------ convolution and pooling (NCHW)
+    {
+        struct C {
+            Dims x, w;
+            std::vector<std::size_t> p;  // {sh, sw, pt, pl, pb, pr, dh, dw, groups}
+            const char* what;
+        };
+        const std::vector<C> convs = {
+            {{2, 3, 7, 6}, {4, 3, 3, 3}, {1, 1, 1, 1, 1, 1, 1, 1, 1}, "3x3 pad 1"},
+            {{2, 4, 9, 8}, {6, 2, 3, 3}, {2, 2, 1, 1, 1, 1, 1, 1, 2}, "stride 2, pad 1, groups 2"},
+            {{1, 2, 9, 7}, {3, 2, 3, 2}, {1, 2, 2, 0, 1, 3, 2, 2, 1}, "dilation 2, stride 1x2, asymmetric pad"},
+            {{2, 5, 4, 3}, {3, 5, 1, 1}, {1, 1, 0, 0, 0, 0, 1, 1, 1}, "1x1"},
+            {{0, 3, 5, 5}, {2, 3, 3, 3}, {1, 1, 0, 0, 0, 0, 1, 1, 1}, "empty batch"},
+        };
+        for (const auto& c : convs) {
+            const auto out = [&](std::size_t in, std::size_t lo, std::size_t hi, std::size_t k, std::size_t st, std::size_t dl) {
+                return (in + lo + hi - dl * (k - 1) - 1) / st + 1;
+            };
+            const Dims y = {c.x[0], c.w[0], out(c.x[2], c.p[2], c.p[4], c.w[2], c.p[0], c.p[6]), out(c.x[3], c.p[3], c.p[5], c.w[3], c.p[1], c.p[7])};
+            Attrs gi = ints_attr(c.p), gw = ints_attr(c.p);
+            gi.ints.insert(gi.ints.end(), c.x.begin(), c.x.end());
+            gw.ints.insert(gw.ints.end(), c.w.begin(), c.w.end());
+            cs.push_back({OpKind::conv2d, {any(c.x), any(c.w)}, ints_attr(c.p), Tol::approx, cat(c.what, " ", dims_str(c.x), " * ", dims_str(c.w))});
+            cs.push_back({OpKind::conv2d_grad_input, {any(y), any(c.w)}, gi, Tol::approx, cat(c.what, " dy ", dims_str(y))});
+            cs.push_back({OpKind::conv2d_grad_weight, {any(c.x), any(y)}, gw, Tol::approx, cat(c.what, " x ", dims_str(c.x))});
+        }
+        struct P {
+            Dims x;
+            std::vector<std::size_t> p;  // {kh, kw, sh, sw, pt, pl, pb, pr}
+            const char* what;
+        };
+        const std::vector<P> pools = {
+            {{2, 3, 7, 6}, {2, 2, 2, 2, 0, 0, 0, 0}, "2x2 stride 2"},
+            {{2, 3, 9, 8}, {3, 3, 2, 2, 1, 1, 1, 1}, "3x3 stride 2 pad 1"},
+            {{1, 2, 5, 7}, {2, 3, 1, 2, 1, 0, 0, 2}, "2x3 stride 1x2 asymmetric pad"},
+            {{0, 2, 4, 4}, {2, 2, 2, 2, 0, 0, 0, 0}, "empty batch"},
+        };
+        for (const auto& c : pools) {
+            const Dims y = {c.x[0], c.x[1], (c.x[2] + c.p[4] + c.p[6] - c.p[0]) / c.p[2] + 1, (c.x[3] + c.p[5] + c.p[7] - c.p[1]) / c.p[3] + 1};
+            Attrs ga = ints_attr(c.p);
+            ga.ints.insert(ga.ints.end(), c.x.begin(), c.x.end());
+            // small integers: windows meet ties, and the first maximum must win
+            cs.push_back({OpKind::max_pool2d, {ints(c.x)}, ints_attr(c.p), Tol::exact, cat(c.what, " ", dims_str(c.x), " (ties)")});
+            cs.push_back({OpKind::max_pool2d_grad, {ints(c.x), any(y)}, ints_attr(c.p), Tol::approx, cat(c.what, " ", dims_str(c.x), " (ties)")});
+            cs.push_back({OpKind::avg_pool2d, {any(c.x)}, ints_attr(c.p), Tol::approx, cat(c.what, " ", dims_str(c.x))});
+            cs.push_back({OpKind::avg_pool2d_grad, {any(y)}, ga, Tol::approx, cat(c.what, " dy ", dims_str(y))});
+        }
     }
     // ------------------------------------------------------------ random (run 0)
     for (const auto& [d, p] : std::vector<std::pair<Dims, double>>{{{5, 7}, 0.25}, {{}, 0.5}, {{0}, 0.5}, {{300}, 0.0}, {{2, 3, 4}, 0.9}}) {

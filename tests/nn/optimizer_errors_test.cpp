@@ -57,7 +57,7 @@ TEST_CASE("momentum, dampening and weight decay out of range are errors naming t
                       Contains("nn::Adagrad: initial_accumulator_value") && Contains("found -1"));
 }
 
-TEST_CASE("betas outside [0, 1) are errors naming beta1 or beta2", "[nn][optim][errors]") {
+TEST_CASE("betas outside 0 <= beta < 1 are errors naming beta1 or beta2", "[nn][optim][errors]") {
     QuadraticProblem<float> q;
     CHECK_THROWS_WITH(nn::Adam(*q.m, q.grads, {.beta1 = 1.0}), Contains("nn::Adam: beta1") && Contains("[0, 1)") && Contains("found 1"));
     CHECK_THROWS_WITH(nn::Adam(*q.m, q.grads, {.beta1 = -0.1}), Contains("nn::Adam: beta1") && Contains("found -0.1"));

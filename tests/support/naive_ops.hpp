@@ -18,6 +18,7 @@
 #include <graft/core/random.hpp>
 #include <graft/graph/node.hpp>
 
+#include "naive_conv.hpp"
 #include "reference.hpp"
 #include "text.hpp"
 
@@ -352,6 +353,21 @@ inline NaiveValue naive_forward(graft::OpKind op, const graft::Attrs& at, const 
             NaiveValue out{in.at(0).dims, std::vector<double>(in.at(0).v.size())};
             for (std::size_t i = 0; i < out.v.size(); ++i)
                 out.v[i] = graft::counter_uniform(at.start, 0, i) < at.scalar ? 0.0 : 1.0 / (1.0 - at.scalar);
+            return out;
+        }
+        case OpKind::checkpoint: return in.at(0);  // the identity
+        case OpKind::conv2d:
+        case OpKind::conv2d_grad_input:
+        case OpKind::conv2d_grad_weight:
+        case OpKind::max_pool2d:
+        case OpKind::max_pool2d_grad:
+        case OpKind::avg_pool2d:
+        case OpKind::avg_pool2d_grad: {  // NCHW windows: tests/support/naive_conv.hpp
+            std::vector<graft::Dims> ds;
+            std::vector<std::vector<double>> vs;
+            for (const auto& x : in) ds.push_back(x.dims), vs.push_back(x.v);
+            NaiveValue out;
+            naive_conv::forward(op, at, ds, vs, out.dims, out.v);
             return out;
         }
         case OpKind::fused: return d::fused(at, in);

@@ -169,6 +169,8 @@ inline void transpose_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx)
 }
 // d reshape(x) = reshape(g, dims(x))
 inline void reshape_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) { gx[0] = ir::reshape(g, gy, dims_of(g, A(n))); }
+// d checkpoint(x) = g  (the identity; the mark stays in the forward sweep only)
+inline void checkpoint_(Graph&, const Node&, NodeId gy, std::span<NodeId> gx) { gx[0] = gy; }
 // d broadcast_to(x) = unb(g)
 inline void broadcast_to_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) { gx[0] = unbroadcast(g, gy, dims_of(g, A(n))); }
 // d concat(x0, x1, ...) = (slice of g for x0, slice for x1, ...)
@@ -241,6 +243,45 @@ inline void log_softmax_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> g
     const NodeId s = ir::sum_axis(g, gy, n.attrs.axis, true);
     gx[0] = sub(g, gy, mul(g, ir::unary(g, OpKind::exp, n.id), s));
 }
+
+// ---------------------------------------------------------------- convolution and pooling
+// conv2d is bilinear: y = conv(x, w) = A_w x = B_x w. Its gradient ops are the adjoints
+// conv2d_grad_input(dy, w) = A_w^T dy and conv2d_grad_weight(x, dy) = B_x^T dy, themselves bilinear, so
+// every rule below is built from the same three ops and higher-order gradients work.
+/// attrs.ints of a gradient op: the conv2d (or pool) attributes of `n`, then `dims`.
+inline Attrs window_attrs(const Node& n, std::size_t count, const Dims& dims) {
+    Attrs a;
+    a.ints.assign(n.attrs.ints.begin(), n.attrs.ints.begin() + static_cast<std::ptrdiff_t>(count));
+    a.ints.insert(a.ints.end(), dims.begin(), dims.end());
+    return a;
+}
+// d conv2d(x, w) = (conv2d_grad_input(g, w), conv2d_grad_weight(x, g))
+inline void conv2d_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
+    gx[0] = g.add(OpKind::conv2d_grad_input, {gy, B(n)}, window_attrs(n, Conv2dParams::count, dims_of(g, A(n))));
+    gx[1] = g.add(OpKind::conv2d_grad_weight, {A(n), gy}, window_attrs(n, Conv2dParams::count, dims_of(g, B(n))));
+}
+// z = A_w^T dy, <z, g> = <dy, conv(g, w)>: d/d(dy) = conv2d(g, w), d/dw = conv2d_grad_weight(g, dy)
+inline void conv2d_grad_input_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
+    gx[0] = g.add(OpKind::conv2d, {gy, B(n)}, window_attrs(n, Conv2dParams::count, {}));
+    gx[1] = g.add(OpKind::conv2d_grad_weight, {gy, A(n)}, window_attrs(n, Conv2dParams::count, dims_of(g, B(n))));
+}
+// v = B_x^T dy, <v, g> = <dy, conv(x, g)>: d/dx = conv2d_grad_input(dy, g), d/d(dy) = conv2d(x, g)
+inline void conv2d_grad_weight_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
+    gx[0] = g.add(OpKind::conv2d_grad_input, {B(n), gy}, window_attrs(n, Conv2dParams::count, dims_of(g, A(n))));
+    gx[1] = g.add(OpKind::conv2d, {A(n), gy}, window_attrs(n, Conv2dParams::count, {}));
+}
+// d max_pool2d(x) = g routed to the first maximum of each window (summed where windows overlap)
+inline void max_pool2d_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
+    gx[0] = g.add(OpKind::max_pool2d_grad, {A(n), gy}, n.attrs);
+}
+// d avg_pool2d(x) = g / (KH*KW) spread over each window (the adjoint of the linear map avg_pool2d)
+inline void avg_pool2d_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
+    gx[0] = g.add(OpKind::avg_pool2d_grad, {gy}, window_attrs(n, Pool2dParams::count, dims_of(g, A(n))));
+}
+// avg_pool2d_grad is the adjoint of avg_pool2d, so its own adjoint is avg_pool2d: d = avg_pool2d(g)
+inline void avg_pool2d_grad_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
+    gx[0] = g.add(OpKind::avg_pool2d, {gy}, window_attrs(n, Pool2dParams::count, {}));
+}
 }  // namespace vjp
 
 // clang-format off
@@ -257,8 +298,12 @@ inline constexpr VjpFn vjp_table[] = {
     vjp::transpose_, vjp::reshape_, vjp::broadcast_to_, vjp::concat_, vjp::slice_,
     vjp::sum_, vjp::mean_, vjp::max_,
     vjp::softmax_, vjp::log_softmax_,
+    vjp::conv2d_, vjp::conv2d_grad_input_, vjp::conv2d_grad_weight_,
+    vjp::max_pool2d_, nullptr,                          // max_pool2d_grad (piecewise constant in x; see docs/cnn.md)
+    vjp::avg_pool2d_, vjp::avg_pool2d_grad_,
     nullptr, nullptr,                                   // one_hot argmax (integer-valued)
     nullptr,                                            // dropout_mask (random: no gradient to x's values)
+    vjp::checkpoint_,
     nullptr, nullptr,                                   // fused matmul_bias_act (made by passes: grad() comes first)
 };
 // clang-format on

@@ -312,3 +312,142 @@ template <ShapeType S, std::size_t D>
 using append_dim_t = detail::shape_from_array_t<detail::appended<S::rank>(S::dims, D)>;
 
 }  // namespace graft
+
+// ---------------------------------------------------------------- convolution and pooling (NCHW)
+namespace graft {
+
+/// Output extent of a window sliding over `in` elements padded by `pad_lo` and `pad_hi`, with a window
+/// of `kernel` taps spaced `dilation` apart, moved `stride` at a time:
+/// (in + pad_lo + pad_hi - dilation * (kernel - 1) - 1) / stride + 1, or 0 when the window does not fit.
+constexpr std::size_t window_out_extent(std::size_t in, std::size_t pad_lo, std::size_t pad_hi, std::size_t kernel,
+                                        std::size_t stride, std::size_t dilation = 1) {
+    if (kernel == 0 || stride == 0 || dilation == 0) return 0;
+    const std::size_t span = dilation * (kernel - 1) + 1;
+    const std::size_t padded = in + pad_lo + pad_hi;
+    return padded < span ? 0 : (padded - span) / stride + 1;
+}
+
+/// Options of the typed conv2d: conv2d<Conv2dOptions{.stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1}>(x, w).
+/// Padding is symmetric (pad_h rows above and below, pad_w columns left and right); `same` asks for
+/// "same" padding instead (stride 1 only): dilation*(k-1) zeros in total per axis, the odd one at the
+/// bottom/right as PyTorch does, so the output keeps the input's height and width.
+struct Conv2dOptions {
+    std::size_t stride_h = 1, stride_w = 1;
+    std::size_t pad_h = 0, pad_w = 0;
+    std::size_t dilation_h = 1, dilation_w = 1;
+    std::size_t groups = 1;
+    bool same = false;
+};
+
+namespace detail {
+/// {top, left, bottom, right} padding of conv options for a kernel kh x kw.
+constexpr std::array<std::size_t, 4> conv_padding(const Conv2dOptions& o, std::size_t kh, std::size_t kw) {
+    if (!o.same) return {o.pad_h, o.pad_w, o.pad_h, o.pad_w};
+    const std::size_t th = kh ? o.dilation_h * (kh - 1) : 0, tw = kw ? o.dilation_w * (kw - 1) : 0;
+    return {th / 2, tw / 2, th - th / 2, tw - tw / 2};
+}
+template <ShapeType X, ShapeType W, Conv2dOptions O>
+constexpr std::array<std::size_t, 4> conv2d_dims() {
+    if constexpr (X::rank != 4 || W::rank != 4) {
+        return {0, 0, 0, 0};
+    } else {
+        constexpr auto p = conv_padding(O, W::dims[2], W::dims[3]);
+        return {X::dims[0], W::dims[0], window_out_extent(X::dims[2], p[0], p[2], W::dims[2], O.stride_h, O.dilation_h),
+                window_out_extent(X::dims[3], p[1], p[3], W::dims[3], O.stride_w, O.dilation_w)};
+    }
+}
+}  // namespace detail
+
+/// conv2d takes an NCHW image batch X [N,C,H,W] and a weight W [O,C/groups,KH,KW] (both rank 4).
+template <ShapeType X, ShapeType W>
+struct conv2d_operands_have_rank_4 {
+    static constexpr bool value = X::rank == 4 && W::rank == 4;
+};
+/// The input channels C of X equal groups * W's second dim, and groups divides W's output channels.
+template <ShapeType X, ShapeType W, std::size_t Groups>
+struct conv2d_channels_agree {
+    static constexpr bool value = X::rank == 4 && W::rank == 4 && Groups >= 1 && X::dims[X::rank == 4 ? 1 : 0] == Groups * W::dims[W::rank == 4 ? 1 : 0] &&
+                                  W::dims[0] % (Groups ? Groups : 1) == 0;
+};
+/// The (dilated) kernel of W fits in X's padded height and width, and strides and dilations are >= 1.
+template <ShapeType X, ShapeType W, Conv2dOptions O>
+struct conv2d_kernel_fits {
+    static constexpr bool value = [] {
+        if constexpr (X::rank != 4 || W::rank != 4) {
+            return false;
+        } else {
+            constexpr auto d = detail::conv2d_dims<X, W, O>();
+            return O.stride_h && O.stride_w && O.dilation_h && O.dilation_w && W::dims[2] && W::dims[3] && d[2] && d[3] &&
+                   (!O.same || (O.stride_h == 1 && O.stride_w == 1));
+        }
+    }();
+};
+
+template <ShapeType X, ShapeType W, Conv2dOptions O>
+struct conv2d_result {
+    static_assert(conv2d_operands_have_rank_4<X, W>::value, "graft::conv2d: input and weight must have rank 4 (NCHW and OIHW)");
+    static_assert(conv2d_channels_agree<X, W, O.groups>::value,
+                  "graft::conv2d: the input's channels differ from groups * the weight's input channels");
+    static_assert(conv2d_kernel_fits<X, W, O>::value,
+                  "graft::conv2d: the kernel is larger than the padded input (or a stride/dilation is 0, or 'same' with stride != 1)");
+    static constexpr bool ok = conv2d_operands_have_rank_4<X, W>::value && conv2d_channels_agree<X, W, O.groups>::value &&
+                               conv2d_kernel_fits<X, W, O>::value;
+    using type = std::conditional_t<ok, detail::shape_from_array_t<detail::conv2d_dims<X, W, O>()>, Shape<>>;
+};
+/// Shape of conv2d<O>(x, w): conv_out_t<Shape<64,1,28,28>, Shape<32,1,5,5>, Conv2dOptions{.same = true}>
+/// is Shape<64,32,28,28>.
+template <ShapeType X, ShapeType W, Conv2dOptions O = Conv2dOptions{}>
+using conv_out_t = typename conv2d_result<X, W, O>::type;
+
+/// Pooling takes a rank-4 NCHW input.
+template <ShapeType X>
+struct pool2d_input_has_rank_4 {
+    static constexpr bool value = X::rank == 4;
+};
+/// A K x K pooling window moved by Stride over X padded by Pad fits (K >= 1, Stride >= 1, Pad < K, and
+/// K <= H + 2 Pad, K <= W + 2 Pad).
+template <ShapeType X, std::size_t K, std::size_t Stride, std::size_t Pad>
+struct pool2d_kernel_fits {
+    static constexpr bool value = [] {
+        if constexpr (X::rank != 4) return false;
+        else
+            return K >= 1 && Stride >= 1 && Pad < K && window_out_extent(X::dims[2], Pad, Pad, K, Stride) > 0 &&
+                   window_out_extent(X::dims[3], Pad, Pad, K, Stride) > 0;
+    }();
+};
+namespace detail {
+template <ShapeType X, std::size_t K, std::size_t Stride, std::size_t Pad>
+constexpr std::array<std::size_t, 4> pool2d_dims() {
+    if constexpr (X::rank != 4) return {0, 0, 0, 0};
+    else return {X::dims[0], X::dims[1], window_out_extent(X::dims[2], Pad, Pad, K, Stride), window_out_extent(X::dims[3], Pad, Pad, K, Stride)};
+}
+template <ShapeType X>
+constexpr std::array<std::size_t, 2> flatten_dims() {
+    if constexpr (X::rank == 0) return {0, 0};
+    else return {X::dims[0], X::dims[0] ? X::size / X::dims[0] : 0};
+}
+}  // namespace detail
+
+template <ShapeType X, std::size_t K, std::size_t Stride, std::size_t Pad>
+struct pool2d_result {
+    static_assert(pool2d_input_has_rank_4<X>::value, "graft: pooling needs a rank-4 NCHW input");
+    static_assert(pool2d_kernel_fits<X, K, Stride, Pad>::value,
+                  "graft: the pooling window is larger than the padded input (or stride 0, or padding >= kernel)");
+    using type = std::conditional_t<pool2d_kernel_fits<X, K, Stride, Pad>::value,
+                                    detail::shape_from_array_t<detail::pool2d_dims<X, K, Stride, Pad>()>, Shape<>>;
+};
+/// Shape of max_pool2d<K, Stride, Pad>(x) and avg_pool2d: pool_out_t<Shape<64,32,28,28>, 2, 2> is Shape<64,32,14,14>.
+template <ShapeType X, std::size_t K, std::size_t Stride = K, std::size_t Pad = 0>
+using pool_out_t = typename pool2d_result<X, K, Stride, Pad>::type;
+
+/// [N, rest...] -> [N, product of rest] (flatten before a Linear layer).
+template <ShapeType X>
+struct flatten_result {
+    static_assert(X::rank >= 1, "graft::flatten: needs rank >= 1");
+    using type = std::conditional_t<(X::rank >= 1), detail::shape_from_array_t<detail::flatten_dims<X>()>, Shape<>>;
+};
+/// flatten_t<Shape<64,32,7,7>> is Shape<64,1568>.
+template <ShapeType X>
+using flatten_t = typename flatten_result<X>::type;
+
+}  // namespace graft

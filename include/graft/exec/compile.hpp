@@ -18,6 +18,7 @@
 #include "../graph/print.hpp"
 #include "../graph/var.hpp"
 #include "../passes/pipeline.hpp"
+#include "kernels/conv.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/fused.hpp"
 #include "kernels/gemm.hpp"
@@ -71,6 +72,13 @@ KernelFn select_kernel(OpKind op) {
             case OpKind::one_hot: return kernels::one_hot<T>;
             case OpKind::argmax: return kernels::argmax<T>;
             case OpKind::dropout_mask: return kernels::dropout_mask<T>;
+            case OpKind::conv2d: return kernels::conv2d<T>;
+            case OpKind::conv2d_grad_input: return kernels::conv2d_grad_input<T>;
+            case OpKind::conv2d_grad_weight: return kernels::conv2d_grad_weight<T>;
+            case OpKind::max_pool2d: return kernels::max_pool2d<T>;
+            case OpKind::max_pool2d_grad: return kernels::max_pool2d_grad<T>;
+            case OpKind::avg_pool2d: return kernels::avg_pool2d<T>;
+            case OpKind::avg_pool2d_grad: return kernels::avg_pool2d_grad<T>;
             default: break;
         }
         switch (op_info(op).cls) {
@@ -187,6 +195,29 @@ inline std::array<std::size_t, max_rank> operand_strides(const Dims& d, const Di
     return s;
 }
 
+/// Instr::window of a conv or pool instruction (kernels/conv.hpp): the dims of the image x, the weight w
+/// (pools: {C, 1, KH, KW}) and the windowed result y, 4 each, then the window attributes.
+inline std::vector<std::size_t> conv_window(const Graph& g, const Node& n) {
+    const Dims& in0 = g.node(n.inputs[0]).dims;
+    const Dims& in1 = g.node(n.inputs[n.inputs.size() > 1 ? 1 : 0]).dims;
+    Dims x, w, y;
+    std::size_t attrs = Pool2dParams::count;
+    switch (n.op) {
+        case OpKind::conv2d: x = in0, w = in1, y = n.dims, attrs = Conv2dParams::count; break;
+        case OpKind::conv2d_grad_input: x = n.dims, w = in1, y = in0, attrs = Conv2dParams::count; break;
+        case OpKind::conv2d_grad_weight: x = in0, w = n.dims, y = in1, attrs = Conv2dParams::count; break;
+        case OpKind::max_pool2d:
+        case OpKind::avg_pool2d: x = in0, y = n.dims; break;
+        case OpKind::max_pool2d_grad: x = in0, y = in1; break;
+        default: x = n.dims, y = in0; break;  // avg_pool2d_grad
+    }
+    if (attrs == Pool2dParams::count) w = {x[1], 1, n.attrs.ints[0], n.attrs.ints[1]};
+    std::vector<std::size_t> v;
+    for (const Dims* d : {&x, &w, &y}) v.insert(v.end(), d->begin(), d->end());
+    v.insert(v.end(), n.attrs.ints.begin(), n.attrs.ints.begin() + static_cast<std::ptrdiff_t>(attrs));
+    return v;
+}
+
 }  // namespace detail
 
 namespace detail {
@@ -282,11 +313,11 @@ inline std::shared_ptr<ProgramData> lower(const Graph& g, std::span<const NodeId
             AlignedBuffer<unsigned char> buf(bytes.size());
             if (!bytes.empty()) std::memcpy(buf.data(), bytes.data(), bytes.size());
             d->constants.push_back(std::move(buf));
-        } else if (n.op == OpKind::reshape) {
-            sl.alias_of = root(d->slot_of_node[n.inputs[0]]);  // same bytes, new dims: no instruction
+        } else if (n.op == OpKind::reshape || n.op == OpKind::checkpoint) {
+            sl.alias_of = root(d->slot_of_node[n.inputs[0]]);  // same bytes (new dims): no instruction
         }
         d->slots.push_back(std::move(sl));
-        if (op_info(n.op).cls == OpClass::leaf || n.op == OpKind::reshape) continue;
+        if (op_info(n.op).cls == OpClass::leaf || n.op == OpKind::reshape || n.op == OpKind::checkpoint) continue;
 
         Instr ins;
         ins.op = n.op;
@@ -376,6 +407,30 @@ inline std::shared_ptr<ProgramData> lower(const Graph& g, std::span<const NodeId
                 }
                 ins.flops = 0;
                 break;
+            case OpClass::conv: {  // im2col + GEMM (conv2d and its gradients) or window loops (pools)
+                ins.window = detail::conv_window(g, n);
+                const auto& v = ins.window;
+                ins.gemm.backend = opt.gemm_backend;
+                if (n.op == OpKind::conv2d || n.op == OpKind::conv2d_grad_input || n.op == OpKind::conv2d_grad_weight) {
+                    const kernels::conv_detail::ConvGeometry cg = kernels::conv_detail::ConvGeometry::of(ins);
+                    ins.flops = 2.0 * double(cg.N) * double(cg.O) * double(cg.OHW()) * double(cg.K());
+                    ins.note = Conv2dParams::decode(n.attrs).text();
+                    if (!cg.direct() && cg.K() * cg.OHW() > 0) {  // the column matrix: a scratch slot live at this instruction only
+                        Slot sc;
+                        sc.dtype = n.dtype;
+                        sc.dims = {cg.K(), cg.OHW()};
+                        sc.bytes = cg.K() * cg.OHW() * dtype_size(n.dtype);
+                        sc.name = "(im2col columns)";
+                        ins.aux = static_cast<std::uint32_t>(d->slots.size());
+                        d->slots.push_back(std::move(sc));
+                        ins.note += ", im2col";
+                    }
+                } else {
+                    ins.flops = double(v[8]) * double(v[9]) * double(v[10]) * double(v[11]) * double(v[12]) * double(v[13]);
+                    ins.note = Pool2dParams::decode(n.attrs).text();
+                }
+                break;
+            }
             case OpClass::random:  // dropout_mask: a fresh mask per run, from the run counter
                 if (d->step_slot == UINT32_MAX) {
                     Slot st;
@@ -427,6 +482,7 @@ inline std::shared_ptr<ProgramData> lower(const Graph& g, std::span<const NodeId
         const Instr& ins = d->instrs[k];
         d->slots[ins.out].def = k;
         d->slots[ins.out].last_use = std::max(d->slots[ins.out].last_use, k);
+        if (ins.aux != UINT32_MAX && ins.aux != d->step_slot) d->slots[ins.aux].def = d->slots[ins.aux].last_use = k;  // scratch
         for (auto i : ins.in) {
             const auto r = root(i);
             d->slots[r].last_use = std::max(d->slots[r].last_use, k);

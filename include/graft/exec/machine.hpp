@@ -86,7 +86,7 @@ public:
                 throw Error("Machine::run", "every input bound with let()", "input \"" + d.slots[s].name + "\" unbound");
         void* const* slots = ptr_.data();
         if (d.step_slot != UINT32_MAX) {  // random ops draw from (seed, run count)
-            const std::uint64_t step = steps_;
+            const std::uint64_t step = random_step_;
             std::memcpy(ptr_[d.step_slot], &step, sizeof step);
         }
         if (trace_) {
@@ -95,9 +95,16 @@ public:
             for (const Instr& ins : d.instrs) ins.fn(ins, slots);
         }
         ++steps_;
+        ++random_step_;
     }
     /// Number of completed run() calls.
     [[nodiscard]] std::size_t steps() const noexcept { return steps_; }
+    /// The run number random ops (dropout masks) draw their next values from: steps() unless
+    /// set_random_step() moved it. Store it in a checkpoint to resume a run with the same masks.
+    [[nodiscard]] std::uint64_t random_step() const noexcept { return random_step_; }
+    /// Continues the random ops' streams at run `n`: the next run() draws the masks run n of an
+    /// uninterrupted machine would (a resumed training run stays bit-identical with dropout).
+    void set_random_step(std::uint64_t n) noexcept { random_step_ = n; }
 
     // ------------------------------------------------------------ reading values
     /// A typed read-only view of an output (or of an input, param or constant the program holds).
@@ -223,6 +230,7 @@ private:
     std::vector<void*> ptr_;
     std::vector<bool> bound_;
     std::size_t steps_ = 0;
+    std::uint64_t random_step_ = 0;
 };
 
 }  // namespace graft

@@ -86,6 +86,7 @@ struct Instr {
     Epilogue epilogue = Epilogue::none;        ///< matmul_bias_act: the activation after the bias
     std::uint32_t aux = UINT32_MAX;            ///< dropout_mask: the slot holding the machine's run counter
     std::uint64_t seed = 0;                    ///< dropout_mask: its seed
+    std::vector<std::size_t> window;           ///< conv and pool ops: x dims, w dims, y dims (4 each), then attrs.ints (kernels/conv.hpp)
     double flops = 0;
     std::string note;                         ///< shown in dump(): gemm flags, backend
 };

@@ -371,6 +371,142 @@ inline Value argmax(const Value& x, std::int64_t axis_attr, bool keepdims) {
     return out;
 }
 
+// ---------------------------------------------------------------- convolution and pooling (NCHW)
+/// Output extent of a window: positions o with o*stride - pad_lo + dilation*(k-1) < in + pad_hi.
+inline std::size_t window_extent(std::size_t in, std::size_t pad_lo, std::size_t pad_hi, std::size_t k, std::size_t stride,
+                                 std::size_t dilation) {
+    std::size_t o = 0;
+    while (o * stride + dilation * (k - 1) < in + pad_lo + pad_hi) ++o;
+    return o;
+}
+/// Every tap of conv2d with input dims x, weight dims w and output dims y: f(xi, wi, yi) says that
+/// output element yi = (n, o, oh, ow) adds x[xi] * w[wi], where
+///   xi = (n, g*Cg + c, oh*sh - pad_top + kh*dh, ow*sw - pad_left + kw*dw),  wi = (o, c, kh, kw),
+/// g = o / (O/groups) the group of o and Cg = C/groups. Taps landing in the padding read zeros: skipped.
+template <class F>
+void conv2d_taps(const Dims& x, const Dims& w, const Dims& y, const Conv2dParams& p, F f) {
+    const std::size_t C = x[1], H = x[2], W = x[3], O = w[0], Cg = w[1], KH = w[2], KW = w[3], OH = y[2], OW = y[3];
+    const std::size_t Og = O / p.groups;
+    for (std::size_t n = 0; n < x[0]; ++n)
+        for (std::size_t o = 0; o < O; ++o)
+            for (std::size_t oh = 0; oh < OH; ++oh)
+                for (std::size_t ow = 0; ow < OW; ++ow)
+                    for (std::size_t c = 0; c < Cg; ++c)
+                        for (std::size_t kh = 0; kh < KH; ++kh)
+                            for (std::size_t kw = 0; kw < KW; ++kw) {
+                                const auto ih = static_cast<std::ptrdiff_t>(oh * p.stride_h + kh * p.dilation_h) - static_cast<std::ptrdiff_t>(p.pad_top);
+                                const auto iw = static_cast<std::ptrdiff_t>(ow * p.stride_w + kw * p.dilation_w) - static_cast<std::ptrdiff_t>(p.pad_left);
+                                if (ih < 0 || iw < 0 || ih >= static_cast<std::ptrdiff_t>(H) || iw >= static_cast<std::ptrdiff_t>(W)) continue;
+                                const std::size_t ci = (o / Og) * Cg + c;
+                                f(((n * C + ci) * H + std::size_t(ih)) * W + std::size_t(iw), ((o * Cg + c) * KH + kh) * KW + kw,
+                                  ((n * O + o) * OH + oh) * OW + ow);
+                            }
+}
+inline Dims conv2d_dims(const Dims& x, const Dims& w, const Conv2dParams& p) {
+    if (x.size() != 4 || w.size() != 4 || x[1] != p.groups * w[1] || w[0] % p.groups)
+        throw Error("reference::evaluate(conv2d)", "x [N,C,H,W] and w [O,C/groups,KH,KW]", shape_string(x) + " and " + shape_string(w));
+    return {x[0], w[0], window_extent(x[2], p.pad_top, p.pad_bottom, w[2], p.stride_h, p.dilation_h),
+            window_extent(x[3], p.pad_left, p.pad_right, w[3], p.stride_w, p.dilation_w)};
+}
+/// conv2d:             y[yi]  += x[xi] * w[wi]   over every tap
+/// conv2d_grad_input:  dx[xi] += dy[yi] * w[wi]  (the transpose of conv2d in x)
+/// conv2d_grad_weight: dw[wi] += x[xi] * dy[yi]  (the transpose of conv2d in w)
+inline Value conv2d_family(const Node& n, std::span<const Value> in) {
+    const Conv2dParams p = Conv2dParams::decode(n.attrs, "reference::evaluate(conv2d)");
+    const Dims given(n.attrs.ints.begin() + static_cast<std::ptrdiff_t>(std::min(n.attrs.ints.size(), Conv2dParams::count)), n.attrs.ints.end());
+    Value out{in[0].dtype, {}, {}};
+    switch (n.op) {
+        case OpKind::conv2d: {
+            out.dims = conv2d_dims(in[0].dims, in[1].dims, p);
+            out.data.assign(count(out.dims), 0.0);
+            conv2d_taps(in[0].dims, in[1].dims, out.dims, p, [&](std::size_t xi, std::size_t wi, std::size_t yi) {
+                out.data[yi] += in[0].data[xi] * in[1].data[wi];
+            });
+            break;
+        }
+        case OpKind::conv2d_grad_input: {
+            out.dims = given;
+            out.data.assign(count(out.dims), 0.0);
+            conv2d_taps(given, in[1].dims, in[0].dims, p, [&](std::size_t xi, std::size_t wi, std::size_t yi) {
+                out.data[xi] += in[0].data[yi] * in[1].data[wi];
+            });
+            break;
+        }
+        default: {  // conv2d_grad_weight
+            out.dims = given;
+            out.data.assign(count(out.dims), 0.0);
+            conv2d_taps(in[0].dims, given, in[1].dims, p, [&](std::size_t xi, std::size_t wi, std::size_t yi) {
+                out.data[wi] += in[0].data[xi] * in[1].data[yi];
+            });
+        }
+    }
+    return out;
+}
+/// The input positions of each pooling window: f(yi, xis) for output yi = (n, c, oh, ow), with xis the
+/// flat positions of x[n, c, oh*sh - pad_top + i, ow*sw - pad_left + j] inside the input (row-major
+/// over i < KH, j < KW; padding is left out).
+template <class F>
+void pool2d_windows(const Dims& x, const Pool2dParams& p, F f) {
+    const std::size_t H = x[2], W = x[3];
+    const std::size_t OH = window_extent(H, p.pad_top, p.pad_bottom, p.kernel_h, p.stride_h, 1);
+    const std::size_t OW = window_extent(W, p.pad_left, p.pad_right, p.kernel_w, p.stride_w, 1);
+    std::vector<std::size_t> xis;
+    for (std::size_t nc = 0; nc < x[0] * x[1]; ++nc)
+        for (std::size_t oh = 0; oh < OH; ++oh)
+            for (std::size_t ow = 0; ow < OW; ++ow) {
+                xis.clear();
+                for (std::size_t i = 0; i < p.kernel_h; ++i)
+                    for (std::size_t j = 0; j < p.kernel_w; ++j) {
+                        const auto ih = static_cast<std::ptrdiff_t>(oh * p.stride_h + i) - static_cast<std::ptrdiff_t>(p.pad_top);
+                        const auto iw = static_cast<std::ptrdiff_t>(ow * p.stride_w + j) - static_cast<std::ptrdiff_t>(p.pad_left);
+                        if (ih < 0 || iw < 0 || ih >= static_cast<std::ptrdiff_t>(H) || iw >= static_cast<std::ptrdiff_t>(W)) continue;
+                        xis.push_back((nc * H + std::size_t(ih)) * W + std::size_t(iw));
+                    }
+                f((nc * OH + oh) * OW + ow, xis);
+            }
+}
+/// The first maximum of x over `xis` (the first NaN, if any, as argmax).
+inline std::size_t first_max(const Value& x, const std::vector<std::size_t>& xis) {
+    std::size_t best = xis.at(0);
+    for (std::size_t k = 1; k < xis.size() && !std::isnan(x.data[best]); ++k)
+        if (std::isnan(x.data[xis[k]]) || x.data[xis[k]] > x.data[best]) best = xis[k];
+    return best;
+}
+/// max_pool2d:      y[yi] = x[first max of the window]      (padding is -inf: never chosen)
+/// max_pool2d_grad: dx[first max of window yi] += dy[yi]
+/// avg_pool2d:      y[yi] = sum of the window / (KH*KW)      (padding counts as zeros: count_include_pad)
+/// avg_pool2d_grad: dx[xi] += dy[yi] / (KH*KW) for each xi of window yi
+inline Value pool2d_family(const Node& n, std::span<const Value> in) {
+    const Pool2dParams p = Pool2dParams::decode(n.attrs, "reference::evaluate(pool2d)");
+    const double area = static_cast<double>(p.kernel_h * p.kernel_w);
+    const Value& x = in[0];
+    Value out{x.dtype, x.dims, {}};
+    if (n.op == OpKind::max_pool2d || n.op == OpKind::avg_pool2d) {
+        out.dims = {x.dims[0], x.dims[1], window_extent(x.dims[2], p.pad_top, p.pad_bottom, p.kernel_h, p.stride_h, 1),
+                    window_extent(x.dims[3], p.pad_left, p.pad_right, p.kernel_w, p.stride_w, 1)};
+        out.data.assign(count(out.dims), 0.0);
+        pool2d_windows(x.dims, p, [&](std::size_t yi, const std::vector<std::size_t>& xis) {
+            if (n.op == OpKind::max_pool2d) {
+                out.data[yi] = x.data[first_max(x, xis)];
+            } else {
+                double s = 0.0;
+                for (std::size_t xi : xis) s += x.data[xi];
+                out.data[yi] = s / area;
+            }
+        });
+    } else if (n.op == OpKind::max_pool2d_grad) {  // inputs x, dy
+        out.data.assign(x.size(), 0.0);
+        pool2d_windows(x.dims, p, [&](std::size_t yi, const std::vector<std::size_t>& xis) { out.data[first_max(x, xis)] += in[1].data[yi]; });
+    } else {  // avg_pool2d_grad(dy): the input dims follow the window attributes
+        out.dims.assign(n.attrs.ints.begin() + static_cast<std::ptrdiff_t>(Pool2dParams::count), n.attrs.ints.end());
+        out.data.assign(count(out.dims), 0.0);
+        pool2d_windows(out.dims, p, [&](std::size_t yi, const std::vector<std::size_t>& xis) {
+            for (std::size_t xi : xis) out.data[xi] += x.data[yi] / area;
+        });
+    }
+    return out;
+}
+
 inline Value evaluate_one(const Node& n, std::span<const Value> in);  // evaluate_op, defined below it
 
 /// A fused node, step by step as the unfused nodes it replaces: registers 0..k-1 are the inputs
@@ -500,6 +636,14 @@ inline Value evaluate_op(const Node& n, std::span<const Value> in) {
         // ---------------------------------------------------- normalisations
         case OpKind::softmax: return detail::softmax(in[0], n.attrs.axis, false);
         case OpKind::log_softmax: return detail::softmax(in[0], n.attrs.axis, true);
+        // ---------------------------------------------------- convolution and pooling (NCHW)
+        case OpKind::conv2d:
+        case OpKind::conv2d_grad_input:
+        case OpKind::conv2d_grad_weight: return detail::conv2d_family(n, in);
+        case OpKind::max_pool2d:
+        case OpKind::max_pool2d_grad:
+        case OpKind::avg_pool2d:
+        case OpKind::avg_pool2d_grad: return detail::pool2d_family(n, in);
         // ---------------------------------------------------- integer-valued
         case OpKind::one_hot: return detail::one_hot(in[0], n.attrs.start, n.attrs.dtype);
         case OpKind::argmax: return detail::argmax(in[0], n.attrs.axis, n.attrs.keepdims);
@@ -509,6 +653,8 @@ inline Value evaluate_op(const Node& n, std::span<const Value> in) {
             for (std::size_t i = 0; i < v.data.size(); ++i) v.data[i] = dropout_mask_value(n.attrs.start, 0, i, n.attrs.scalar);
             return v;
         }
+        // ---------------------------------------------------- gradient checkpointing
+        case OpKind::checkpoint: return in[0];  // the identity
         // ---------------------------------------------------- made by the fusion passes
         case OpKind::fused: return detail::fused(n, in);
         case OpKind::matmul_bias_act: return detail::matmul_bias_act(n, in);

@@ -116,6 +116,14 @@ auto dropout_mask(const A& a, double p, std::uint64_t seed) {
 /// Inverted dropout: a * dropout_mask(a, p, seed). Gradients flow through the same mask.
 template <VarType A>
 auto dropout(const A& a, double p, std::uint64_t seed) { return a * dropout_mask(a, p, seed); }
+/// Gradient checkpointing: the value of `a`, marked as one passes::recompute() keeps for the reverse
+/// sweep; the values between two checkpoints that the reverse sweep reads are recomputed from the
+/// nearest checkpoint instead of being kept (docs/passes.md, "Gradient checkpointing"). Without that
+/// pass it costs nothing: compile() lowers it as an alias of `a`.
+template <VarType A>
+auto checkpoint(const A& a) {
+    return detail::make<typename A::value_type, typename A::shape_type>(a.graph(), OpKind::checkpoint, {a.id()}, {});
+}
 
 // -------------------------------------------------------------------- unary
 template <VarType A> auto operator-(const A& a) { return detail::unary<OpKind::neg>(a); }
@@ -296,3 +304,5 @@ auto argmax(const A& a) {
 }
 
 }  // namespace graft
+
+#include "conv.hpp"  // conv2d, max_pool2d, avg_pool2d, flatten (uses the helpers above)

@@ -31,6 +31,8 @@ inline NodeId pow_scalar(Graph& g, NodeId a, double c) { return with_scalar(g, O
 inline NodeId scalar(Graph& g, NodeId like, double value) { return g.scalar_constant(g.node(like).dtype, value); }
 inline NodeId where(Graph& g, NodeId m, NodeId a, NodeId b) { return g.add(OpKind::where, {m, a, b}); }
 inline NodeId matmul(Graph& g, NodeId a, NodeId b) { return g.add(OpKind::matmul, {a, b}); }
+/// checkpoint(a) = a, a value passes::recompute() keeps (graph/build.hpp: graft::checkpoint).
+inline NodeId checkpoint(Graph& g, NodeId a) { return g.add(OpKind::checkpoint, {a}); }
 inline NodeId transpose(Graph& g, NodeId a, std::vector<std::size_t> perm) {
     Attrs at;
     at.ints = std::move(perm);

@@ -40,11 +40,21 @@ enum class OpKind : std::uint8_t {
     sum, mean, max,
     // normalisations along an axis
     softmax, log_softmax,
+    // convolution and pooling over NCHW images (attrs.ints: graph/conv_params.hpp)
+    conv2d,              ///< conv2d(x [N,C,H,W], w [O,C/groups,KH,KW]) -> [N,O,OH,OW] (cross-correlation, no bias)
+    conv2d_grad_input,   ///< conv2d_grad_input(dy, w) -> dx [N,C,H,W]: conv2d's adjoint in x (gemm + col2im)
+    conv2d_grad_weight,  ///< conv2d_grad_weight(x, dy) -> dw [O,C/groups,KH,KW]: conv2d's adjoint in w (im2col + gemm)
+    max_pool2d,          ///< max over each window (padding counts as -inf) -> [N,C,OH,OW]
+    max_pool2d_grad,     ///< max_pool2d_grad(x, dy) -> like x: dy routed to the first maximum of each window
+    avg_pool2d,          ///< mean over each window, padding counted as zeros (count_include_pad) -> [N,C,OH,OW]
+    avg_pool2d_grad,     ///< avg_pool2d_grad(dy) -> [N,C,H,W]: dy / (KH*KW) spread over each window
     // integer-valued, not differentiable
     one_hot,  ///< int32 labels -> one-hot rows of attrs.dtype, depth attrs.start
     argmax,   ///< index of the first maximum along an axis, int32
     // random, impure: a new value every run (never folded or merged by passes)
     dropout_mask,  ///< like x: 0 with probability attrs.scalar, else 1/(1-p); seed attrs.start, varies per run
+    // gradient checkpointing: the identity, marking a value passes::recompute() keeps (lowered as an alias)
+    checkpoint,    ///< checkpoint(x) = x; the recompute pass recomputes the values between checkpoints
     // made by the fusion passes only (not differentiable: take grad() before optimizing)
     fused,            ///< elementwise register program over broadcasting inputs (graph/fused_program.hpp)
     matmul_bias_act,  ///< act(a @ b + bias): one GEMM, then one epilogue pass (attrs.ints[0] = Epilogue)

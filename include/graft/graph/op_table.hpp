@@ -25,6 +25,7 @@ enum class OpClass : std::uint8_t {
     shape,    ///< moves elements without arithmetic
     reduce,   ///< sum / mean / max over axes
     softmax,  ///< softmax / log_softmax along an axis
+    conv,     ///< convolution and pooling over NCHW images, and their gradients
     index,    ///< one_hot, argmax
     random,   ///< impure: dropout_mask
     fused     ///< made by fusion passes: a fused elementwise program, a GEMM with an epilogue
@@ -89,9 +90,17 @@ inline constexpr OpInfo op_table[] = {
     {OpKind::max,          "max",           1,  true,  true,  OpClass::reduce,  infer::reduce},
     {OpKind::softmax,      "softmax",       1,  true,  true,  OpClass::softmax, infer::softmax},
     {OpKind::log_softmax,  "log_softmax",   1,  true,  true,  OpClass::softmax, infer::softmax},
+    {OpKind::conv2d,       "conv2d",        2,  true,  true,  OpClass::conv,    infer::conv2d},
+    {OpKind::conv2d_grad_input,  "conv2d_grad_input",  2, true, true, OpClass::conv, infer::conv2d_grad_input},
+    {OpKind::conv2d_grad_weight, "conv2d_grad_weight", 2, true, true, OpClass::conv, infer::conv2d_grad_weight},
+    {OpKind::max_pool2d,   "max_pool2d",    1,  true,  true,  OpClass::conv,    infer::pool2d},
+    {OpKind::max_pool2d_grad, "max_pool2d_grad", 2, true, false, OpClass::conv, infer::max_pool2d_grad},
+    {OpKind::avg_pool2d,   "avg_pool2d",    1,  true,  true,  OpClass::conv,    infer::pool2d},
+    {OpKind::avg_pool2d_grad, "avg_pool2d_grad", 1, true, true, OpClass::conv,  infer::avg_pool2d_grad},
     {OpKind::one_hot,      "one_hot",       1,  true,  false, OpClass::index,   infer::one_hot},
     {OpKind::argmax,       "argmax",        1,  true,  false, OpClass::index,   infer::argmax},
     {OpKind::dropout_mask, "dropout_mask",  1,  false, false, OpClass::random,  infer::dropout_mask},
+    {OpKind::checkpoint,   "checkpoint",    1,  true,  true,  OpClass::shape,   infer::identity},
     {OpKind::fused,        "fused",        -1,  true,  false, OpClass::fused,   infer::fused},
     {OpKind::matmul_bias_act, "matmul_bias_act", 3, true, false, OpClass::fused,  infer::matmul_bias_act},
 };

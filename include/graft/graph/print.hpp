@@ -50,6 +50,14 @@ inline std::string attrs_text(const Node& n) {
             if (a.keepdims) add("keepdims");
             break;
         case OpClass::softmax: add("axis=" + std::to_string(a.axis)); break;
+        case OpClass::conv:  // "{stride=1x1, pad=0,0,0,0, dilation=1x1, groups=1}" or "{kernel=2x2, stride=2x2, pad=0,0,0,0}"
+            try {  // print() also shows graphs that verify() is about to reject
+                const bool is_conv = n.op == OpKind::conv2d || n.op == OpKind::conv2d_grad_input || n.op == OpKind::conv2d_grad_weight;
+                add(is_conv ? Conv2dParams::decode(a).text() : Pool2dParams::decode(a).text());
+            } catch (const Error&) {
+                add("malformed window attributes");
+            }
+            break;
         case OpClass::shape:
             if (n.op == OpKind::transpose) add("perm=" + dims_text(a.ints));
             if (n.op == OpKind::concat) add("axis=" + std::to_string(a.axis));

@@ -12,6 +12,7 @@
 #include "../core/dtype.hpp"
 #include "../core/error.hpp"
 #include "../core/shape.hpp"
+#include "conv_params.hpp"
 #include "fused_program.hpp"
 #include "node.hpp"
 
@@ -88,6 +89,8 @@ inline ValueType same_float(std::string_view op, Ins in, Attrs&) {
     require_float(op, in[0]);
     return in[0];
 }
+/// checkpoint: the type of x, any dtype.
+inline ValueType identity(std::string_view, Ins in, Attrs&) { return in[0]; }
 inline ValueType where(std::string_view op, Ins in, Attrs&) {
     require_same_dtype(op, in);
     require_float(op, in[0]);
@@ -276,6 +279,98 @@ inline ValueType matmul_bias_act(std::string_view op, Ins in, Attrs& at) {
     if (!((b.size() == 1 && b[0] == n) || (b.size() == 2 && b[0] == 1 && b[1] == n)))
         throw Error(where_of(op), "a bias of dims [" + std::to_string(n) + "] or [1," + std::to_string(n) + "]", shape_string(b));
     return out;
+}
+
+// ---------------------------------------------------------------- convolution and pooling (NCHW)
+inline void require_rank4(std::string_view op, const char* what, const ValueType& t) {
+    if (t.dims.size() != 4) throw Error(where_of(op), std::string(what) + " of rank 4", shape_string(t.dims));
+}
+/// The output dims of conv2d for input dims x and weight dims w under p; throws naming both shapes.
+inline Dims conv2d_out(std::string_view op, const Dims& x, const Dims& w, const Conv2dParams& p) {
+    const std::string both = shape_string(x) + " and weight " + shape_string(w);
+    if (x[1] != p.groups * w[1] || w[0] % p.groups != 0)
+        throw Error(where_of(op),
+                    "input channels = groups (" + std::to_string(p.groups) + ") * weight dim 1, and groups dividing weight dim 0",
+                    "input " + both);
+    const std::size_t oh = p.out_h(x[2], w[2]), ow = p.out_w(x[3], w[3]);
+    if (oh == 0 || ow == 0 || w[2] == 0 || w[3] == 0)
+        throw Error(where_of(op), "a kernel no larger than the padded input (" + p.text() + ")", "input " + both);
+    return {x[0], w[0], oh, ow};
+}
+inline Conv2dParams conv_params_of(std::string_view op, const Attrs& at, std::size_t ints) {
+    if (at.ints.size() != ints)
+        throw Error(where_of(op), std::to_string(ints) + " attrs.ints (graph/conv_params.hpp)", shape_string(at.ints));
+    return Conv2dParams::decode(at, where_of(op));
+}
+/// conv2d(x [N,C,H,W], w [O,C/groups,KH,KW]) -> [N,O,OH,OW]; attrs.ints = Conv2dParams.
+inline ValueType conv2d(std::string_view op, Ins in, Attrs& at) {
+    require_same_dtype(op, in);
+    require_float(op, in[0]);
+    require_rank4(op, "an input [N,C,H,W]", in[0]);
+    require_rank4(op, "a weight [O,C/groups,KH,KW]", in[1]);
+    return {in[0].dtype, conv2d_out(op, in[0].dims, in[1].dims, conv_params_of(op, at, Conv2dParams::count))};
+}
+/// conv2d_grad_input(dy, w) -> dx with the input dims stored after the Conv2dParams.
+inline ValueType conv2d_grad_input(std::string_view op, Ins in, Attrs& at) {
+    require_same_dtype(op, in);
+    require_float(op, in[0]);
+    const Conv2dParams p = conv_params_of(op, at, Conv2dParams::count + 4);
+    const Dims x = trailing_dims(at, Conv2dParams::count, where_of(op));
+    require_rank4(op, "an output gradient [N,O,OH,OW]", in[0]);
+    require_rank4(op, "a weight [O,C/groups,KH,KW]", in[1]);
+    if (conv2d_out(op, x, in[1].dims, p) != in[0].dims)
+        throw Error(where_of(op), "an output gradient of dims " + shape_string(conv2d_out(op, x, in[1].dims, p)),
+                    shape_string(in[0].dims));
+    return {in[0].dtype, x};
+}
+/// conv2d_grad_weight(x, dy) -> dw with the weight dims stored after the Conv2dParams.
+inline ValueType conv2d_grad_weight(std::string_view op, Ins in, Attrs& at) {
+    require_same_dtype(op, in);
+    require_float(op, in[0]);
+    const Conv2dParams p = conv_params_of(op, at, Conv2dParams::count + 4);
+    const Dims w = trailing_dims(at, Conv2dParams::count, where_of(op));
+    require_rank4(op, "an input [N,C,H,W]", in[0]);
+    require_rank4(op, "an output gradient [N,O,OH,OW]", in[1]);
+    if (conv2d_out(op, in[0].dims, w, p) != in[1].dims)
+        throw Error(where_of(op), "an output gradient of dims " + shape_string(conv2d_out(op, in[0].dims, w, p)),
+                    shape_string(in[1].dims));
+    return {in[0].dtype, w};
+}
+/// Pooling output dims for input dims x under p; throws when the window does not fit.
+inline Dims pool2d_out(std::string_view op, const Dims& x, const Pool2dParams& p) {
+    const std::size_t oh = p.out_h(x[2]), ow = p.out_w(x[3]);
+    if (oh == 0 || ow == 0)
+        throw Error(where_of(op), "a window no larger than the padded input (" + p.text() + ")", "input " + shape_string(x));
+    return {x[0], x[1], oh, ow};
+}
+inline Pool2dParams pool_params_of(std::string_view op, const Attrs& at, std::size_t ints) {
+    if (at.ints.size() != ints)
+        throw Error(where_of(op), std::to_string(ints) + " attrs.ints (graph/conv_params.hpp)", shape_string(at.ints));
+    return Pool2dParams::decode(at, where_of(op));
+}
+/// max_pool2d(x), avg_pool2d(x): [N,C,H,W] -> [N,C,OH,OW]; attrs.ints = Pool2dParams.
+inline ValueType pool2d(std::string_view op, Ins in, Attrs& at) {
+    require_float(op, in[0]);
+    require_rank4(op, "an input [N,C,H,W]", in[0]);
+    return {in[0].dtype, pool2d_out(op, in[0].dims, pool_params_of(op, at, Pool2dParams::count))};
+}
+/// max_pool2d_grad(x, dy) -> like x; dy has max_pool2d(x)'s dims.
+inline ValueType max_pool2d_grad(std::string_view op, Ins in, Attrs& at) {
+    require_same_dtype(op, in);
+    require_float(op, in[0]);
+    require_rank4(op, "an input [N,C,H,W]", in[0]);
+    const Dims y = pool2d_out(op, in[0].dims, pool_params_of(op, at, Pool2dParams::count));
+    if (in[1].dims != y) throw Error(where_of(op), "an output gradient of dims " + shape_string(y), shape_string(in[1].dims));
+    return in[0];
+}
+/// avg_pool2d_grad(dy) -> the input dims stored after the Pool2dParams.
+inline ValueType avg_pool2d_grad(std::string_view op, Ins in, Attrs& at) {
+    require_float(op, in[0]);
+    const Pool2dParams p = pool_params_of(op, at, Pool2dParams::count + 4);
+    const Dims x = trailing_dims(at, Pool2dParams::count, where_of(op));
+    const Dims y = pool2d_out(op, x, p);
+    if (in[0].dims != y) throw Error(where_of(op), "an output gradient of dims " + shape_string(y), shape_string(in[0].dims));
+    return {in[0].dtype, x};
 }
 
 inline ValueType leaf(std::string_view op, Ins, Attrs&) {

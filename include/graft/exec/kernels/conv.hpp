@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: MIT
+// graft/exec/kernels/conv.hpp: conv2d and its two gradients as im2col/col2im + the BLAS seam, and the
+// max/avg pooling loops. Per batch entry and group, conv2d is one GEMM y_g[Og, OH*OW] = w_g[Og, K] *
+// cols[K, OH*OW] with K = C/groups*KH*KW; the columns live in a scratch slot of the arena (Instr::aux),
+// so running allocates nothing. A 1x1 kernel with stride 1 and no padding reads x itself as the columns.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+
+#include "../../graph/conv_params.hpp"
+#include "../../tensor/blas.hpp"
+#include "../program.hpp"
+
+namespace graft::kernels {
+
+namespace conv_detail {
+/// The sizes of one conv instruction, read from Instr::window (x, w and y dims, then the attributes).
+struct ConvGeometry {
+    std::size_t N, C, H, W, O, Cg, KH, KW, OH, OW;
+    Conv2dParams p;
+    [[nodiscard]] std::size_t groups() const { return p.groups; }
+    [[nodiscard]] std::size_t Og() const { return O / p.groups; }
+    [[nodiscard]] std::size_t K() const { return Cg * KH * KW; }
+    [[nodiscard]] std::size_t HW() const { return H * W; }
+    [[nodiscard]] std::size_t OHW() const { return OH * OW; }
+    /// x itself is the column matrix: a 1x1 kernel, stride 1, no padding.
+    [[nodiscard]] bool direct() const {
+        return KH == 1 && KW == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 &&
+               p.pad_right == 0;
+    }
+    static ConvGeometry of(const Instr& ins) {
+        const auto& v = ins.window;
+        ConvGeometry g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[10], v[11], {}};
+        const auto& a = v;
+        g.p = {a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19], a[20]};
+        return g;
+    }
+};
+
+/// The valid output range [lo, hi) of positions o with 0 <= o*stride + off < in (off may be negative).
+inline void valid_range(std::ptrdiff_t off, std::size_t stride, std::size_t in, std::size_t out, std::size_t& lo, std::size_t& hi) {
+    const auto s = static_cast<std::ptrdiff_t>(stride);
+    lo = off >= 0 ? 0 : static_cast<std::size_t>((-off + s - 1) / s);
+    const auto last = static_cast<std::ptrdiff_t>(in) - 1 - off;  // o*stride <= last
+    hi = last < 0 ? 0 : std::min(out, static_cast<std::size_t>(last / s) + 1);
+    if (lo > hi) lo = hi;
+}
+
+/// cols[(c*KH + kh)*KW + kw][oh*OW + ow] = x[c, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw], 0 in the padding.
+template <class T>
+void im2col(const ConvGeometry& g, const T* x, T* cols) {
+    const auto& p = g.p;
+    for (std::size_t c = 0; c < g.Cg; ++c)
+        for (std::size_t kh = 0; kh < g.KH; ++kh)
+            for (std::size_t kw = 0; kw < g.KW; ++kw) {
+                T* row = cols + ((c * g.KH + kh) * g.KW + kw) * g.OHW();
+                const auto offh = static_cast<std::ptrdiff_t>(kh * p.dilation_h) - static_cast<std::ptrdiff_t>(p.pad_top);
+                const auto offw = static_cast<std::ptrdiff_t>(kw * p.dilation_w) - static_cast<std::ptrdiff_t>(p.pad_left);
+                std::size_t h0, h1, w0, w1;
+                valid_range(offh, p.stride_h, g.H, g.OH, h0, h1);
+                valid_range(offw, p.stride_w, g.W, g.OW, w0, w1);
+                const T* xc = x + c * g.HW();
+                for (std::size_t oh = 0; oh < g.OH; ++oh) {
+                    T* r = row + oh * g.OW;
+                    if (oh < h0 || oh >= h1) {
+                        for (std::size_t ow = 0; ow < g.OW; ++ow) r[ow] = T(0);
+                        continue;
+                    }
+                    const T* xr = xc + static_cast<std::size_t>(static_cast<std::ptrdiff_t>(oh * p.stride_h) + offh) * g.W;
+                    for (std::size_t ow = 0; ow < w0; ++ow) r[ow] = T(0);
+                    if (p.stride_w == 1) {
+                        const T* src = xr + static_cast<std::ptrdiff_t>(w0) + offw;
+                        for (std::size_t ow = w0; ow < w1; ++ow) r[ow] = src[ow - w0];
+                    } else {
+                        for (std::size_t ow = w0; ow < w1; ++ow)
+                            r[ow] = xr[static_cast<std::ptrdiff_t>(ow * p.stride_w) + offw];
+                    }
+                    for (std::size_t ow = w1; ow < g.OW; ++ow) r[ow] = T(0);
+                }
+            }
+}
+
+/// The transpose of im2col: x[c, ih, iw] += every column entry that im2col read from there.
+template <class T>
+void col2im(const ConvGeometry& g, const T* cols, T* x) {
+    const auto& p = g.p;
+    for (std::size_t c = 0; c < g.Cg; ++c)
+        for (std::size_t kh = 0; kh < g.KH; ++kh)
+            for (std::size_t kw = 0; kw < g.KW; ++kw) {
+                const T* row = cols + ((c * g.KH + kh) * g.KW + kw) * g.OHW();
+                const auto offh = static_cast<std::ptrdiff_t>(kh * p.dilation_h) - static_cast<std::ptrdiff_t>(p.pad_top);
+                const auto offw = static_cast<std::ptrdiff_t>(kw * p.dilation_w) - static_cast<std::ptrdiff_t>(p.pad_left);
+                std::size_t h0, h1, w0, w1;
+                valid_range(offh, p.stride_h, g.H, g.OH, h0, h1);
+                valid_range(offw, p.stride_w, g.W, g.OW, w0, w1);
+                T* xc = x + c * g.HW();
+                for (std::size_t oh = h0; oh < h1; ++oh) {
+                    const T* r = row + oh * g.OW;
+                    T* xr = xc + static_cast<std::size_t>(static_cast<std::ptrdiff_t>(oh * p.stride_h) + offh) * g.W;
+                    for (std::size_t ow = w0; ow < w1; ++ow) xr[static_cast<std::ptrdiff_t>(ow * p.stride_w) + offw] += r[ow];
+                }
+            }
+}
+}  // namespace conv_detail
+
+/// conv2d(x, w): per batch entry and group, y_g = w_g * im2col(x_g).
+template <class T>
+void conv2d(const Instr& ins, void* const* s) {
+    const auto g = conv_detail::ConvGeometry::of(ins);
+    const T* x = static_cast<const T*>(s[ins.in[0]]);
+    const T* w = static_cast<const T*>(s[ins.in[1]]);
+    T* y = static_cast<T*>(s[ins.out]);
+    T* cols = ins.aux == UINT32_MAX ? nullptr : static_cast<T*>(s[ins.aux]);
+    const std::size_t Og = g.Og(), K = g.K(), OHW = g.OHW();
+    for (std::size_t n = 0; n < g.N; ++n)
+        for (std::size_t grp = 0; grp < g.groups(); ++grp) {
+            const T* xg = x + (n * g.C + grp * g.Cg) * g.HW();
+            const T* b = xg;
+            if (!g.direct()) {
+                conv_detail::im2col(g, xg, cols);
+                b = cols;
+            }
+            blas::gemm<T>(false, false, Og, OHW, K, T(1), w + grp * Og * K, K, b, OHW, T(0), y + (n * g.O + grp * Og) * OHW, OHW,
+                          ins.gemm.backend);
+        }
+}
+
+/// conv2d_grad_input(dy, w): per batch entry and group, dx_g = col2im(w_g^T * dy_g).
+template <class T>
+void conv2d_grad_input(const Instr& ins, void* const* s) {
+    const auto g = conv_detail::ConvGeometry::of(ins);
+    const T* dy = static_cast<const T*>(s[ins.in[0]]);
+    const T* w = static_cast<const T*>(s[ins.in[1]]);
+    T* dx = static_cast<T*>(s[ins.out]);
+    T* cols = ins.aux == UINT32_MAX ? nullptr : static_cast<T*>(s[ins.aux]);
+    const std::size_t Og = g.Og(), K = g.K(), OHW = g.OHW();
+    if (!g.direct() && ins.n) std::memset(static_cast<void*>(dx), 0, ins.n * sizeof(T));
+    for (std::size_t n = 0; n < g.N; ++n)
+        for (std::size_t grp = 0; grp < g.groups(); ++grp) {
+            const T* dyg = dy + (n * g.O + grp * Og) * OHW;
+            T* dxg = dx + (n * g.C + grp * g.Cg) * g.HW();
+            if (g.direct()) {
+                blas::gemm<T>(true, false, K, OHW, Og, T(1), w + grp * Og * K, K, dyg, OHW, T(0), dxg, OHW, ins.gemm.backend);
+            } else {
+                blas::gemm<T>(true, false, K, OHW, Og, T(1), w + grp * Og * K, K, dyg, OHW, T(0), cols, OHW, ins.gemm.backend);
+                conv_detail::col2im(g, cols, dxg);
+            }
+        }
+}
+
+/// conv2d_grad_weight(x, dy): per group, dw_g = sum over the batch of dy_g * im2col(x_g)^T.
+template <class T>
+void conv2d_grad_weight(const Instr& ins, void* const* s) {
+    const auto g = conv_detail::ConvGeometry::of(ins);
+    const T* x = static_cast<const T*>(s[ins.in[0]]);
+    const T* dy = static_cast<const T*>(s[ins.in[1]]);
+    T* dw = static_cast<T*>(s[ins.out]);
+    T* cols = ins.aux == UINT32_MAX ? nullptr : static_cast<T*>(s[ins.aux]);
+    const std::size_t Og = g.Og(), K = g.K(), OHW = g.OHW();
+    if (ins.n) std::memset(static_cast<void*>(dw), 0, ins.n * sizeof(T));  // also the answer for an empty batch
+    for (std::size_t n = 0; n < g.N; ++n)
+        for (std::size_t grp = 0; grp < g.groups(); ++grp) {
+            const T* xg = x + (n * g.C + grp * g.Cg) * g.HW();
+            const T* b = xg;
+            if (!g.direct()) {
+                conv_detail::im2col(g, xg, cols);
+                b = cols;
+            }
+            blas::gemm<T>(false, true, Og, K, OHW, T(1), dy + (n * g.O + grp * Og) * OHW, OHW, b, OHW, T(1), dw + grp * Og * K, K,
+                          ins.gemm.backend);
+        }
+}
+
+namespace conv_detail {
+/// Calls f(yi, i0, i1, j0, j1, base) for each pooling window: its rows [i0, i1) and columns [j0, j1)
+/// inside the input plane starting at `base` (the padding is outside those ranges).
+template <class F>
+void pool_windows(const Instr& ins, F f) {
+    const auto& v = ins.window;
+    const std::size_t NC = v[0] * v[1], H = v[2], W = v[3], OH = v[10], OW = v[11];
+    const Pool2dParams p{v[12], v[13], v[14], v[15], v[16], v[17], v[18], v[19]};
+    std::size_t yi = 0;
+    for (std::size_t nc = 0; nc < NC; ++nc)
+        for (std::size_t oh = 0; oh < OH; ++oh) {
+            const auto top = static_cast<std::ptrdiff_t>(oh * p.stride_h) - static_cast<std::ptrdiff_t>(p.pad_top);
+            const std::size_t i0 = top < 0 ? 0 : std::size_t(top);
+            const std::size_t i1 = std::min<std::size_t>(H, std::size_t(top + static_cast<std::ptrdiff_t>(p.kernel_h)));
+            for (std::size_t ow = 0; ow < OW; ++ow, ++yi) {
+                const auto left = static_cast<std::ptrdiff_t>(ow * p.stride_w) - static_cast<std::ptrdiff_t>(p.pad_left);
+                const std::size_t j0 = left < 0 ? 0 : std::size_t(left);
+                const std::size_t j1 = std::min<std::size_t>(W, std::size_t(left + static_cast<std::ptrdiff_t>(p.kernel_w)));
+                f(yi, i0, i1, j0, j1, nc * H * W);
+            }
+        }
+}
+/// The flat position of the first maximum of a window (the first NaN, if any).
+template <class T>
+std::size_t window_argmax(const T* x, std::size_t W, std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1, std::size_t base) {
+    std::size_t best = base + i0 * W + j0;
+    T bv = x[best];
+    for (std::size_t i = i0; i < i1; ++i)
+        for (std::size_t j = j0; j < j1; ++j) {
+            const std::size_t k = base + i * W + j;
+            if (!std::isnan(bv) && !(x[k] <= bv)) {  // greater, or the first NaN
+                best = k;
+                bv = x[k];
+            }
+        }
+    return best;
+}
+}  // namespace conv_detail
+
+/// max_pool2d: each output is the first maximum of its window (padding never wins: it is -inf).
+template <class T>
+void max_pool2d(const Instr& ins, void* const* s) {
+    const T* x = static_cast<const T*>(s[ins.in[0]]);
+    T* y = static_cast<T*>(s[ins.out]);
+    const std::size_t W = ins.window[3];
+    conv_detail::pool_windows(ins, [&](std::size_t yi, std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1, std::size_t base) {
+        y[yi] = x[conv_detail::window_argmax(x, W, i0, i1, j0, j1, base)];
+    });
+}
+
+/// max_pool2d_grad(x, dy): dy of each window added at the window's first maximum in x.
+template <class T>
+void max_pool2d_grad(const Instr& ins, void* const* s) {
+    const T* x = static_cast<const T*>(s[ins.in[0]]);
+    const T* dy = static_cast<const T*>(s[ins.in[1]]);
+    T* dx = static_cast<T*>(s[ins.out]);
+    const std::size_t W = ins.window[3];
+    if (ins.n) std::memset(static_cast<void*>(dx), 0, ins.n * sizeof(T));
+    conv_detail::pool_windows(ins, [&](std::size_t yi, std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1, std::size_t base) {
+        dx[conv_detail::window_argmax(x, W, i0, i1, j0, j1, base)] += dy[yi];
+    });
+}
+
+/// avg_pool2d: the window's sum over KH*KW (padding counts as zeros: count_include_pad).
+template <class T>
+void avg_pool2d(const Instr& ins, void* const* s) {
+    const T* x = static_cast<const T*>(s[ins.in[0]]);
+    T* y = static_cast<T*>(s[ins.out]);
+    const std::size_t W = ins.window[3];
+    const T inv = T(1) / static_cast<T>(ins.window[12] * ins.window[13]);
+    conv_detail::pool_windows(ins, [&](std::size_t yi, std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1, std::size_t base) {
+        T acc = 0;
+        for (std::size_t i = i0; i < i1; ++i)
+            for (std::size_t j = j0; j < j1; ++j) acc += x[base + i * W + j];
+        y[yi] = acc * inv;
+    });
+}
+
+/// avg_pool2d_grad(dy): dy / (KH*KW) added to every input element of the window.
+template <class T>
+void avg_pool2d_grad(const Instr& ins, void* const* s) {
+    const T* dy = static_cast<const T*>(s[ins.in[0]]);
+    T* dx = static_cast<T*>(s[ins.out]);
+    const std::size_t W = ins.window[3];
+    const T inv = T(1) / static_cast<T>(ins.window[12] * ins.window[13]);
+    if (ins.n) std::memset(static_cast<void*>(dx), 0, ins.n * sizeof(T));
+    conv_detail::pool_windows(ins, [&](std::size_t yi, std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1, std::size_t base) {
+        const T v = dy[yi] * inv;
+        for (std::size_t i = i0; i < i1; ++i)
+            for (std::size_t j = j0; j < j1; ++j) dx[base + i * W + j] += v;
+    });
+}
+
+}  // namespace graft::kernels
