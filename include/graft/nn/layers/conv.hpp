@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // graft/nn/layers/conv.hpp: the layers of a convolutional network, spelled as LibTorch spells them:
-// Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout. Like Linear they are thin: Conv2d creates its params
+// Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout, BatchNorm2d. Like Linear they are thin: Conv2d creates its params
 // ("<name>.weight" [Out, In, K, K], "<name>.bias" [Out]) and every layer returns typed Vars whose
 // shapes are computed at compile time, so
 //   nn::Conv2d<1, 32, 5, nn::Padding::same> conv1(g, "conv1", seed);
@@ -16,6 +16,7 @@
 
 #include "../../core/error.hpp"
 #include "../../graph/build.hpp"
+#include "../../exec/machine.hpp"
 #include "../../graph/conv.hpp"
 #include "../init.hpp"
 
@@ -116,6 +117,105 @@ private:
     double p_;
     std::uint64_t seed_;
     bool training_ = true;
+};
+
+/// Options of BatchNorm2d (PyTorch's defaults).
+struct BatchNorm2dOptions {
+    double eps = 1e-5;       ///< added to the variance before the square root
+    double momentum = 0.1;   ///< running = (1 - momentum) * running + momentum * batch statistic
+    bool affine = true;      ///< learn a per-channel scale ("<name>.weight", ones) and shift ("<name>.bias", zeros)
+};
+
+/// Batch normalisation over the N, H and W of NCHW batches, per channel.
+///
+/// Training graph: y = (x - mean) / sqrt(var + eps) * weight + bias with the batch's own mean and
+/// (biased) variance, built from ordinary differentiable ops, so gradients flow through the statistics.
+/// The running averages "<name>.running_mean" (zeros) and "<name>.running_var" (ones) live in the
+/// ParamStore next to the parameters (checkpoints save them) but are not trained: list batch_mean() and
+/// batch_var() among the program's outputs and call update_running_stats(machine) after each run():
+/// running = (1 - momentum) * running + momentum * batch, with the unbiased variance, as PyTorch does.
+/// Evaluation graph (after train(false)): the running averages replace the batch statistics.
+template <std::size_t C, FloatElement T = float>
+class BatchNorm2d {
+    static_assert(C > 0, "graft::nn::BatchNorm2d: needs at least one channel");
+
+public:
+    BatchNorm2d(Graph& g, const std::string& name, BatchNorm2dOptions opt = {}) : name_(name), opt_(opt) {
+        if (!(opt.eps > 0.0)) throw Error("nn::BatchNorm2d " + name + ": eps", "a positive number", std::to_string(opt.eps));
+        if (!(opt.momentum >= 0.0 && opt.momentum <= 1.0))
+            throw Error("nn::BatchNorm2d " + name + ": momentum", "a number in [0, 1]", std::to_string(opt.momentum));
+        if (opt.affine) {
+            weight = g.param<T, C>(name + ".weight", init::constant(1.0));
+            bias = g.param<T, C>(name + ".bias", init::zeros());
+        }
+        running_mean = g.param<T, C>(name + ".running_mean", init::zeros());
+        running_var = g.param<T, C>(name + ".running_var", init::constant(1.0));
+    }
+    /// Training (true, the default) or evaluation mode for the graphs built from now on.
+    BatchNorm2d& train(bool on = true) {
+        training_ = on;
+        return *this;
+    }
+    [[nodiscard]] bool is_training() const { return training_; }
+
+    /// x [N, C, H, W] -> the same shape.
+    template <ShapeType S>
+    Var<T, S> operator()(const Var<T, S>& x) {
+        static_assert(S::rank == 4 && S::dims[1] == C, "graft::nn::BatchNorm2d: the input must be [N, C, H, W] with C channels");
+        Var<T, S> normed;
+        if (training_) {
+            auto mu = mean<3, true>(mean<2, true>(mean<0, true>(x)));  // [1, C, 1, 1]
+            auto d = x - mu;
+            auto var = mean<3, true>(mean<2, true>(mean<0, true>(square(d))));
+            normed = d / sqrt(var + static_cast<T>(opt_.eps));
+            batch_mean_ = reshape<C>(mu);
+            batch_var_ = reshape<C>(var);
+            count_ = S::dims[0] * S::dims[2] * S::dims[3];
+        } else {
+            auto var = reshape<1, C, 1, 1>(running_var) + static_cast<T>(opt_.eps);
+            normed = (x - reshape<1, C, 1, 1>(running_mean)) / sqrt(var);
+        }
+        if (!opt_.affine) return normed;
+        return normed * reshape<1, C, 1, 1>(weight) + reshape<1, C, 1, 1>(bias);
+    }
+
+    /// The batch statistics of the last training graph built (list them as outputs of its program).
+    [[nodiscard]] const Var<T, Shape<C>>& batch_mean() const { return batch_mean_; }
+    [[nodiscard]] const Var<T, Shape<C>>& batch_var() const { return batch_var_; }
+
+    /// Folds the last run's batch statistics into the running averages in `m`'s ParamStore (which the
+    /// evaluation program reads when it shares the store).
+    void update_running_stats(Machine& m) const {
+        if (!batch_mean_.valid())
+            throw Error("nn::BatchNorm2d " + name_ + ": update_running_stats", "a training graph built with this layer", "none built");
+        const auto bm = m.value(batch_mean_);  // throws when not an output or before run()
+        const auto bv = m.value(batch_var_);
+        auto& rm = m.params().ensure(name_ + ".running_mean", dtype_of<T>, Dims{C}, init::zeros());
+        auto& rv = m.params().ensure(name_ + ".running_var", dtype_of<T>, Dims{C}, init::constant(1.0));
+        T* mean_data = reinterpret_cast<T*>(rm.data.data());
+        T* var_data = reinterpret_cast<T*>(rv.data.data());
+        const double k = opt_.momentum, unbias = count_ > 1 ? double(count_) / double(count_ - 1) : 1.0;
+        for (std::size_t c = 0; c < C; ++c) {
+            mean_data[c] = static_cast<T>((1.0 - k) * double(mean_data[c]) + k * double(bm(c)));
+            var_data[c] = static_cast<T>((1.0 - k) * double(var_data[c]) + k * double(bv(c)) * unbias);
+        }
+    }
+
+    /// The trained parameters (weight, then bias; none without affine). The running averages are not.
+    [[nodiscard]] std::vector<NodeId> params() const {
+        if (!weight.valid()) return {};
+        return {weight.id(), bias.id()};
+    }
+
+    Var<T, Shape<C>> weight, bias;               ///< invalid without affine
+    Var<T, Shape<C>> running_mean, running_var;  ///< params that no optimizer updates
+
+private:
+    std::string name_;
+    BatchNorm2dOptions opt_;
+    bool training_ = true;
+    Var<T, Shape<C>> batch_mean_, batch_var_;
+    std::size_t count_ = 0;
 };
 
 }  // namespace graft::nn
