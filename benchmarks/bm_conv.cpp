@@ -8,7 +8,9 @@
 //                         a single product [O, C*K*K] x [C*K*K, N*OH*OW] on preallocated columns, i.e. what
 //                         the forward would cost with im2col free and one large GEMM for the whole batch
 //   cnn_step              one training step of the CNN flagship's model at batch 64 (forward, backward,
-//                         Adam), compiled with passes::standard(); counter samples/s
+//                         Adam), compiled with passes::standard(); counters samples/s and arena bytes
+//   cnn_step_recompute    the same with checkpoint() after each max pool and passes::with_recompute():
+//                         the convolutions' activations are recomputed in the reverse sweep
 // Layers: conv1 = x[64,1,28,28] * w[32,1,5,5] "same"; conv2 = x[64,32,14,14] * w[64,32,5,5] "same".
 // The FLOP column is a rate of Program::flops() per run, so its "G/s" reads as GFLOP/s. Real time is
 // measured (OpenBLAS runs threads). After the table: each conv variant's median time over the GEMM
@@ -89,7 +91,7 @@ void bm_gemm(benchmark::State& state) {
 }
 
 /// The CNN flagship's model (examples/fashion_mnist_model.hpp), one Adam step per iteration.
-void bm_cnn_step(benchmark::State& state) {
+void bm_cnn_step(benchmark::State& state, bool recompute) {
     Graph g;
     auto x = g.input<float, kBatch, 1, 28, 28>("x");
     auto labels = g.input<std::int32_t, kBatch>("y");
@@ -98,11 +100,13 @@ void bm_cnn_step(benchmark::State& state) {
     nn::Linear<64 * 7 * 7, 1024> fc1(g, "fc1", 3);
     nn::Linear<1024, 10> fc2(g, "fc2", 4);
     nn::Dropout drop(0.4, 5);
-    auto logits = nn::chain(x, conv1, nn::ReLU{}, nn::MaxPool2d<2>{}, conv2, nn::ReLU{}, nn::MaxPool2d<2>{}, nn::Flatten{}, fc1,
-                            nn::ReLU{}, drop, fc2);
+    auto mark = [recompute](const auto& v) { return recompute ? checkpoint(v) : v; };
+    auto logits = nn::chain(x, conv1, nn::ReLU{}, nn::MaxPool2d<2>{}, mark, conv2, nn::ReLU{}, nn::MaxPool2d<2>{}, mark,
+                            nn::Flatten{}, fc1, nn::ReLU{}, drop, fc2);
     auto loss = nn::cross_entropy(logits, labels);
     auto grads = nn::param_grads(loss, conv1, conv2, fc1, fc2);
-    Machine m(compile(g, grads.outputs(loss), CompileOptions{.pipeline = passes::standard()}));
+    const passes::Pipeline p = recompute ? passes::with_recompute(passes::standard()) : passes::standard();
+    Machine m(compile(g, grads.outputs(loss), CompileOptions{.pipeline = p}));
     nn::Adam opt(m, grads, {.lr = 1e-3});
     Tensor<float, Shape<kBatch, 1, 28, 28>> xv;
     fill(xv, 7);
@@ -117,6 +121,7 @@ void bm_cnn_step(benchmark::State& state) {
     }
     set_flops(state, m.program().flops());
     state.counters["samples/s"] = benchmark::Counter(double(kBatch) * double(state.iterations()), benchmark::Counter::kIsRate);
+    state.counters["arena"] = double(m.program().arena_bytes());
 }
 
 }  // namespace
@@ -131,9 +136,10 @@ int main(int argc, char** argv) {
     reg("gemm/conv2", bm_gemm<32, 14, 64, 5>);
     reg("conv_fwd/conv2", [](benchmark::State& s) { bm_conv<32, 14, 64, 5>(s, false); });
     reg("conv_fwd_bwd/conv2", [](benchmark::State& s) { bm_conv<32, 14, 64, 5>(s, true); });
-    reg("cnn_step", bm_cnn_step);
+    reg("cnn_step", [](benchmark::State& s) { bm_cnn_step(s, false); });
+    reg("cnn_step_recompute", [](benchmark::State& s) { bm_cnn_step(s, true); });
     const std::vector<std::pair<std::string, std::string>> ratios = {
         {"conv_fwd/conv1", "gemm/conv1"}, {"conv_fwd_bwd/conv1", "gemm/conv1"},
-        {"conv_fwd/conv2", "gemm/conv2"}, {"conv_fwd_bwd/conv2", "gemm/conv2"}};
+        {"conv_fwd/conv2", "gemm/conv2"}, {"conv_fwd_bwd/conv2", "gemm/conv2"}, {"cnn_step_recompute", "cnn_step"}};
     return graft::bench::run_with_ratios(argc, argv, ratios, graft::bench::Clock::real);
 }
