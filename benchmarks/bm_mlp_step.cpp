@@ -3,8 +3,9 @@
 // batch 64, float, plain SGD), compiled by graft against the same step written by hand on cblas_sgemm.
 //   graft_mlp_step   compile once, bind the batch once, then each iteration: Machine::run() (forward and
 //                    backward, one tape) + SGD::step()
-//   hand_mlp_step    the baseline: 6 forward/backward GEMMs per layer pair as cblas_sgemm calls into
-//                    preallocated buffers, bias/ReLU/softmax/cross-entropy and the update as plain loops
+//   hand_mlp_step    the baseline (peers/hand_mlp.hpp, shared with bm_peers): the forward and backward GEMMs
+//                    as cblas_sgemm calls into preallocated buffers, bias/ReLU/softmax/cross-entropy and the
+//                    update as plain loops
 // Both start from the same weights and data. Before timing, main() runs one step of each and aborts if
 // the loss or any gradient disagrees (relative 1e-4), so the two really compute the same thing.
 // DESIGN's target: graft_mlp_step / hand_mlp_step <= 0.8 (printed after the table).
@@ -21,6 +22,7 @@
 #include <memory>
 #include <vector>
 
+#include "peers/hand_mlp.hpp"
 #include "ratio_reporter.hpp"
 
 namespace {
@@ -63,99 +65,22 @@ struct GraftMlp {
 };
 
 // ------------------------------------------------------------ by hand
-void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b, float* c) {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n), int(k), 1.0f, a,
-                ta ? int(m) : int(k), b, tb ? int(k) : int(n), 0.0f, c, int(n));
+// peers::HandMlp (peers/hand_mlp.hpp), the one hand-written MLP, shared with bm_peers.
+using HandMlp = peers::HandMlp<B>;
+
+HandMlp make_hand(const Batch& b, graft::Machine& m) {
+    HandMlp hand(b.x.data(), b.y.data());
+    hand.copy_params(m);
+    hand.lr = lr;
+    return hand;
 }
-
-struct HandMlp {
-    const float* x;
-    const std::int32_t* y;
-    // parameters [in, out] and biases, and their gradients
-    std::vector<float> W1 = std::vector<float>(D0 * D1), b1 = std::vector<float>(D1), W2 = std::vector<float>(D1 * D2),
-                       b2 = std::vector<float>(D2), W3 = std::vector<float>(D2 * D3), b3 = std::vector<float>(D3);
-    std::vector<float> dW1 = std::vector<float>(D0 * D1), db1 = std::vector<float>(D1), dW2 = std::vector<float>(D1 * D2),
-                       db2 = std::vector<float>(D2), dW3 = std::vector<float>(D2 * D3), db3 = std::vector<float>(D3);
-    // activations (post-ReLU), logits/probabilities, and backward temporaries
-    std::vector<float> A1 = std::vector<float>(B * D1), A2 = std::vector<float>(B * D2), Z = std::vector<float>(B * D3);
-    std::vector<float> dA1 = std::vector<float>(B * D1), dA2 = std::vector<float>(B * D2);
-    float loss = 0;
-
-    HandMlp(const Batch& b, graft::Machine& m) : x(b.x.data()), y(b.y.data()) {
-        auto copy = [&](const char* name, std::vector<float>& dst) {
-            const auto& e = m.params().at(name);
-            std::copy_n(reinterpret_cast<const float*>(e.data.data()), dst.size(), dst.data());
-        };
-        copy("fc1.weight", W1), copy("fc1.bias", b1), copy("fc2.weight", W2), copy("fc2.bias", b2);
-        copy("fc3.weight", W3), copy("fc3.bias", b3);
-    }
-
-    static void bias_relu(float* a, const float* bias, std::size_t rows, std::size_t cols) {
-        for (std::size_t i = 0; i < rows; ++i)
-            for (std::size_t j = 0; j < cols; ++j) a[i * cols + j] = std::max(a[i * cols + j] + bias[j], 0.0f);
-    }
-    /// dA *= [A > 0] (ReLU's derivative from its output), and db = column sums of dA.
-    static void relu_back(float* da, const float* a, float* db, std::size_t rows, std::size_t cols) {
-        std::fill(db, db + cols, 0.0f);
-        for (std::size_t i = 0; i < rows; ++i)
-            for (std::size_t j = 0; j < cols; ++j) {
-                float& d = da[i * cols + j];
-                d = a[i * cols + j] > 0 ? d : 0.0f;
-                db[j] += d;
-            }
-    }
-    static void sgd(std::vector<float>& w, const std::vector<float>& dw) {
-        for (std::size_t i = 0; i < w.size(); ++i) w[i] -= lr * dw[i];
-    }
-
-    void forward_backward() {
-        // forward
-        gemm(false, false, B, D1, D0, x, W1.data(), A1.data());
-        bias_relu(A1.data(), b1.data(), B, D1);
-        gemm(false, false, B, D2, D1, A1.data(), W2.data(), A2.data());
-        bias_relu(A2.data(), b2.data(), B, D2);
-        gemm(false, false, B, D3, D2, A2.data(), W3.data(), Z.data());
-        // softmax cross-entropy (mean over the batch); Z becomes dLoss/dlogits = (softmax - onehot) / B
-        double total = 0;
-        std::fill(db3.begin(), db3.end(), 0.0f);
-        for (std::size_t i = 0; i < B; ++i) {
-            float* z = Z.data() + i * D3;
-            for (std::size_t j = 0; j < D3; ++j) z[j] += b3[j];
-            const float mx = *std::max_element(z, z + D3);
-            float s = 0;
-            for (std::size_t j = 0; j < D3; ++j) s += std::exp(z[j] - mx);
-            const float lse = mx + std::log(s);
-            total += lse - z[y[i]];
-            for (std::size_t j = 0; j < D3; ++j) {
-                z[j] = (std::exp(z[j] - lse) - (std::int32_t(j) == y[i] ? 1.0f : 0.0f)) / float(B);
-                db3[j] += z[j];
-            }
-        }
-        loss = float(total / B);
-        // backward
-        gemm(true, false, D2, D3, B, A2.data(), Z.data(), dW3.data());
-        gemm(false, true, B, D2, D3, Z.data(), W3.data(), dA2.data());
-        relu_back(dA2.data(), A2.data(), db2.data(), B, D2);
-        gemm(true, false, D1, D2, B, A1.data(), dA2.data(), dW2.data());
-        gemm(false, true, B, D1, D2, dA2.data(), W2.data(), dA1.data());
-        relu_back(dA1.data(), A1.data(), db1.data(), B, D1);
-        gemm(true, false, D0, D1, B, x, dA1.data(), dW1.data());
-    }
-    void update() {
-        sgd(W1, dW1), sgd(b1, db1), sgd(W2, dW2), sgd(b2, db2), sgd(W3, dW3), sgd(b3, db3);
-    }
-    void step() {
-        forward_backward();
-        update();
-    }
-};
 
 // ------------------------------------------------------------ the honesty check
 /// One step of each from the same start: the loss and all six gradients must agree, else abort.
 void check_same_step() {
     Batch batch;
     GraftMlp net(batch);
-    HandMlp hand(batch, net.m);
+    HandMlp hand = make_hand(batch, net.m);
     net.m.run();
     hand.forward_backward();
     auto fail = [](const char* what, double a, double b) {
@@ -204,7 +129,7 @@ void bm_graft_mlp_step(benchmark::State& state) {
 void bm_hand_mlp_step(benchmark::State& state) {
     Batch batch;
     GraftMlp net(batch);  // only for the same initial weights
-    HandMlp hand(batch, net.m);
+    HandMlp hand = make_hand(batch, net.m);
     for (auto _ : state) {
         hand.step();
         benchmark::ClobberMemory();

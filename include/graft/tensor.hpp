@@ -5,6 +5,7 @@
 
 #include "core.hpp"
 #include "tensor/blas.hpp"
+#include "tensor/blas_tune.hpp"
 #include "tensor/compare.hpp"
 #include "tensor/eigen.hpp"
 #include "tensor/elementwise.hpp"

@@ -144,6 +144,59 @@ TEST_CASE("matmul gives the same values through the cblas and Eigen backends, an
     if (blas::has_cblas) CHECK_THAT(matmul_line(compile(g, y)), Contains("[cblas "));
 }
 
+TEST_CASE("Backend::tuned measures both GEMMs once per shape, keeps the faster, and the listing shows the timings", "[exec][matmul][tuned]") {
+    blas::clear_tuning();
+    Graph g;
+    auto a = g.input<double, 12, 20>("a");
+    auto b = g.input<double, 20, 6>("b");
+    auto y = matmul(a, b);
+    auto yt = matmul(transpose(a), matmul(a, b));  // TN [20,12] x [12,6]: a second shape
+    const std::vector<NodeId> outs{y.id(), yt.id()};
+    const auto feed = graft_test::make_feed(g, 5);
+    const CompileOptions tuned{.gemm_backend = blas::Backend::tuned};
+    const auto got = graft_test::run_graph(g, outs, feed, tuned);
+    const auto ref = graft_test::naive_eval(g, outs, feed);
+    for (std::size_t o = 0; o < outs.size(); ++o)
+        for (std::size_t i = 0; i < ref[o].v.size(); ++i) CHECK(got[o].v[i] == Approx(ref[o].v[i]).epsilon(1e-12));
+    // two float shapes measured (NN 12x6x20 and TN 20x6x12), cached: compiling again measures nothing
+    CHECK(blas::tuned_count() == (blas::has_cblas ? 2u : 0u));
+    const std::string listing = compile(g, std::span<const NodeId>(outs), tuned).dump();
+    CHECK(blas::tuned_count() == (blas::has_cblas ? 2u : 0u));
+    std::size_t timed = 0;
+    for (const auto& l : instruction_lines(listing)) {
+        if (l.find("= matmul") == std::string::npos) continue;
+        if (blas::has_cblas) timed += l.find("(tuned: cblas ") != std::string::npos && l.find(" us, eigen ") != std::string::npos;
+    }
+    CHECK(timed == (blas::has_cblas ? 3u : 0u));  // matmul(a, b) appears twice, merged or not: both timed
+    const blas::TunedGemm t = blas::tuned<double>({false, false, 12, 6, 20, false});
+    if (blas::has_cblas) {
+        CHECK(t.cblas_ns > 0);
+        CHECK(t.eigen_ns > 0);
+        CHECK(t.backend == (t.eigen_ns < 0.95 * t.cblas_ns ? blas::Backend::eigen : blas::Backend::cblas));
+    }
+}
+
+TEST_CASE("blas::pin fixes a shape's choice for Backend::tuned and rejects anything but cblas or eigen", "[exec][matmul][tuned]") {
+    blas::clear_tuning();
+    Graph g;
+    auto a = g.input<float, 5, 7>("a");
+    auto b = g.input<float, 7, 3>("b");
+    auto y = matmul(a, b);
+    blas::pin<float>({false, false, 5, 3, 7, false}, blas::Backend::eigen);
+    CHECK_THAT(matmul_line(compile(g, CompileOptions{.gemm_backend = blas::Backend::tuned}, y)), Contains("[eigen NN m=5 n=3 k=7, eigen (pinned)]"));
+    CHECK(blas::tuned_count() == 1);
+    // a pin is per BLAS thread count and per element type: double is measured on its own
+    (void)blas::tuned<double>({false, false, 5, 3, 7, false});
+    CHECK(blas::tuned_count() == 2);
+    CHECK_THROWS_WITH(blas::pin<float>({false, false, 5, 3, 7, false}, blas::Backend::tuned),
+                      Contains("expected Backend::cblas or Backend::eigen") && Contains("tuned"));
+    CHECK_THROWS_WITH(blas::pin<float>({false, false, 5, 3, 7, false}, blas::Backend::automatic), Contains("Backend::cblas or Backend::eigen"));
+    // a forced backend bypasses the table
+    CHECK_THAT(matmul_line(compile(g, CompileOptions{.gemm_backend = blas::Backend::eigen}, y)), Contains("[eigen NN m=5 n=3 k=7]"));
+    blas::clear_tuning();
+    CHECK(blas::tuned_count() == 0);
+}
+
 // -------------------------------------------------------------------- schedule, listing, cost figures
 TEST_CASE("compile schedules only what the outputs need", "[exec][compile]") {
     Graph g;

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -207,6 +208,28 @@ TEST_CASE("max_pool2d routes the gradient to the first maximum of a window, and 
     CHECK(to_string(m.value(y)) == "[[[[3, 2]]]]");
     CHECK(to_string(m.value(gx)) == "[[[[0, 1, 1, 0], [0, 0, 0, 0]]]]");  // ties: the first in row-major window order
     CHECK(to_string(m.value(z)) == "[[[[-2, -2, -3, -3, -3], [-2, -1, -1, -2, -2], [-4, -1, -1, -2, -2]]]]");
+}
+
+TEST_CASE("max_pool2d picks a window's first NaN, in the 2x2 fast path as in the general loop", "[exec][conv][pool]") {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    Graph g;
+    auto x = g.input<double, 1, 1, 2, 4>("x");
+    auto y = max_pool2d<2>(x);          // 2x2, stride 2: the fast path
+    auto y3 = max_pool2d<2, 2, 1>(x);   // padding 1: the general loop, windows [pad,1 | 2,3] ...
+    auto gx = grad(sum(y), x);
+    auto gx3 = grad(sum(y3), x);
+    Machine m(compile(g, y, y3, gx, gx3));
+    // window 1 = {1, nan | 5, nan}: the first NaN (row 0) is the pick; window 2 = {2, 9 | 9, 0}: the first 9
+    m.let(x, Tensor<double, Shape<1, 1, 2, 4>>{{{{1, nan, 2, 9}, {5, nan, 9, 0}}}});
+    m.run();
+    CHECK(std::isnan(m.value(y)(0, 0, 0, 0)));
+    CHECK(m.value(y)(0, 0, 0, 1) == 9);
+    CHECK(to_string(m.value(gx)) == "[[[[0, 1, 0, 1], [0, 0, 0, 0]]]]");
+    // padded windows: row 0 = {1}, {nan, 2}, {9}; row 1 = {5}, {nan, 9}, {0}
+    CHECK(m.value(y3)(0, 0, 0, 0) == 1);
+    CHECK(std::isnan(m.value(y3)(0, 0, 0, 1)));
+    CHECK(std::isnan(m.value(y3)(0, 0, 1, 1)));
+    CHECK(to_string(m.value(gx3)) == "[[[[1, 1, 0, 1], [1, 1, 0, 1]]]]");
 }
 
 TEST_CASE("avg_pool2d counts padding as zeros (count_include_pad)", "[exec][conv][pool]") {

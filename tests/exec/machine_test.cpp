@@ -4,9 +4,11 @@
 // as a graft::Error that names what was expected and what was found.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include <graft/exec.hpp>
@@ -218,4 +220,57 @@ TEST_CASE("a Machine needs a compiled Program and a ParamStore", "[exec][machine
     Graph g;
     auto x = g.input<float, 1>("x");
     CHECK_THROWS_WITH(Machine(compile(g, x), nullptr), Contains("Machine: expected a ParamStore, found a null pointer"));
+}
+
+// -------------------------------------------------------------------- profiling
+TEST_CASE("a profiled Machine times every instruction, reports the slowest first, and changes no result", "[exec][machine][profile]") {
+    Model<64> net;
+    auto loss = sum(net.y * net.y);
+    const Program p = compile(net.g, loss);
+    Machine plain(p), timed(p);
+    Tensor<float, Shape<64, 6>> xv;
+    graft_test::randomize(xv, 3);
+    plain.let(net.x, xv);
+    timed.let(net.x, xv);
+    CHECK(timed.profile_ns().empty());  // off by default
+    CHECK_THROWS_WITH(timed.profile_report(), Contains("expected profiled runs") && Contains("found none"));
+    timed.set_profile(true);
+    CHECK_THROWS_WITH(timed.profile_report(), Contains("found none"));  // on, but nothing run yet
+    for (int i = 0; i < 3; ++i) {
+        plain.run();
+        timed.run();
+    }
+    CHECK(same_bits(std::vector<float>{plain.value(loss).item()}, std::vector<float>{timed.value(loss).item()}));
+    CHECK(timed.profiled_runs() == 3);
+    REQUIRE(timed.profile_ns().size() == p.instruction_count());
+    double total = 0;
+    for (double t : timed.profile_ns()) {
+        CHECK(t >= 0);
+        total += t;
+    }
+    CHECK(total > 0);
+    const std::string all = timed.profile_report();
+    CHECK_THAT(all, Contains("profile of 3 runs: ") && Contains(" us per run in " + std::to_string(p.instruction_count()) + " instructions"));
+    CHECK_THAT(all, Contains("matmul") && Contains("tanh") && Contains("softmax"));
+    // one row per instruction, then `top` keeps the slowest rows only, in descending order
+    auto rows = [](const std::string& text) {
+        std::vector<double> us;
+        std::size_t pos = text.find('\n', text.find("instruction\n")) + 1;
+        while (pos < text.size()) {
+            const std::size_t end = text.find('\n', pos);
+            us.push_back(std::stod(text.substr(pos, end - pos)));
+            pos = end + 1;
+        }
+        return us;
+    };
+    const auto every = rows(all);
+    CHECK(every.size() == p.instruction_count());
+    CHECK(std::is_sorted(every.rbegin(), every.rend()));
+    CHECK(rows(timed.profile_report(2)).size() == 2);
+    // switching it off drops the totals; switching it on again starts from zero
+    timed.set_profile(false);
+    CHECK(timed.profile_ns().empty());
+    timed.set_profile(true);
+    CHECK(timed.profiled_runs() == 0);
+    for (double t : timed.profile_ns()) CHECK(t == 0);
 }

@@ -22,6 +22,7 @@
 #include "kernels/elementwise.hpp"
 #include "kernels/fused.hpp"
 #include "kernels/gemm.hpp"
+#include "../tensor/blas_tune.hpp"
 #include "kernels/random.hpp"
 #include "kernels/reduce.hpp"
 #include "kernels/shape.hpp"
@@ -36,7 +37,7 @@ struct CompileOptions {
     passes::Pipeline pipeline{};                     ///< graph passes run first (passes::none(): none)
     bool plan_memory = true;                         ///< reuse arena bytes between values with disjoint lifetimes
     bool in_place = true;                            ///< with plan_memory: an elementwise op may write over an input that dies there
-    blas::Backend gemm_backend = blas::Backend::automatic;  ///< force cblas or Eigen for every GEMM
+    blas::Backend gemm_backend = blas::Backend::automatic;  ///< cblas (automatic), Eigen, or tuned: the faster per shape, measured
 };
 
 namespace detail {
@@ -162,9 +163,28 @@ inline GemmArgs gemm_args(Dims a, Dims b, bool ta, bool tb, const Dims& out, bla
     return g;
 }
 
-/// "cblas NT m=64 n=256 k=784": how a GEMM instruction runs, as dump() shows it.
-inline std::string gemm_note(const GemmArgs& ga) {
-    std::string s = blas::backend_name(ga.backend);
+/// The backend a GEMM of this shape runs on: `requested`, or for Backend::tuned the measured choice
+/// (blas_tune.hpp) with its timings. Integer GEMMs always run on Eigen.
+inline blas::TunedGemm choose_backend(DType dt, const blas::GemmShape& s, blas::Backend requested) {
+    if (requested != blas::Backend::tuned) return {requested};
+    if (dt == DType::f32) return blas::tuned<float>(s);
+    if (dt == DType::f64) return blas::tuned<double>(s);
+    return {blas::Backend::eigen};
+}
+
+/// Resolves ga.backend (Backend::tuned becomes the measured choice); returns the text dump() shows for it.
+inline std::string resolve_gemm_backend(GemmArgs& ga, DType dt) {
+    const blas::TunedGemm t = choose_backend(dt, {ga.ta, ga.tb, ga.m, ga.n, ga.k, false}, ga.backend);
+    const bool was_tuned = ga.backend == blas::Backend::tuned;
+    ga.backend = t.backend;
+    return was_tuned ? blas::tuned_text(t) : std::string(blas::backend_name(t.backend));
+}
+
+/// "cblas NT m=64 n=256 k=784": how a GEMM instruction runs, as dump() shows it (the backend text last when
+/// it carries the tuner's timings).
+inline std::string gemm_note(const GemmArgs& ga, const std::string& backend_text = {}) {
+    const bool long_text = backend_text.find(' ') != std::string::npos;
+    std::string s = long_text || backend_text.empty() ? blas::backend_name(ga.backend) : backend_text;
     s += ' ';
     s += ga.ta ? 'T' : 'N';
     s += ga.tb ? 'T' : 'N';
@@ -178,6 +198,10 @@ inline std::string gemm_note(const GemmArgs& ga) {
     if (ga.a_off.size() > 1) {
         s += " batch=";
         s += std::to_string(ga.a_off.size());
+    }
+    if (long_text) {
+        s += ", ";
+        s += backend_text;
     }
     return s;
 }
@@ -361,14 +385,16 @@ inline std::shared_ptr<ProgramData> lower(const Graph& g, std::span<const NodeId
                 break;
             case OpClass::matmul: {
                 ins.gemm = detail::gemm_args(x.dims, g.node(ins_nodes[1]).dims, mm.ta[id], mm.tb[id], n.dims, opt.gemm_backend);
+                const std::string backend = detail::resolve_gemm_backend(ins.gemm, n.dtype);
                 const auto& ga = ins.gemm;
                 ins.flops = 2.0 * double(ga.m) * double(ga.n) * double(ga.k) * double(ga.a_off.size());
-                ins.note = detail::gemm_note(ga);
+                ins.note = detail::gemm_note(ga, backend);
                 break;
             }
             case OpClass::fused:
                 if (n.op == OpKind::matmul_bias_act) {  // the GEMM of a matmul, then one epilogue pass
                     ins.gemm = detail::gemm_args(x.dims, g.node(ins_nodes[1]).dims, mm.ta[id], mm.tb[id], n.dims, opt.gemm_backend);
+                    const std::string backend = detail::resolve_gemm_backend(ins.gemm, n.dtype);
                     const auto& ga = ins.gemm;
                     ins.epilogue = static_cast<Epilogue>(n.attrs.ints.at(0));
                     ins.flops = 2.0 * double(ga.m) * double(ga.n) * double(ga.k) + 2.0 * double(n.size());
@@ -377,6 +403,10 @@ inline std::shared_ptr<ProgramData> lower(const Graph& g, std::span<const NodeId
                     if (ins.epilogue != Epilogue::none) {
                         ins.note += ' ';
                         ins.note += epilogue_name(ins.epilogue);
+                    }
+                    if (backend.find(' ') != std::string::npos) {
+                        ins.note += ", ";
+                        ins.note += backend;
                     }
                 } else {  // a register program; inputs with the output's element count are read in place
                     ins.fused = FusedProgram::decode(n.attrs, n.inputs.size());
@@ -415,6 +445,18 @@ inline std::shared_ptr<ProgramData> lower(const Graph& g, std::span<const NodeId
                     const kernels::conv_detail::ConvGeometry cg = kernels::conv_detail::ConvGeometry::of(ins);
                     ins.flops = 2.0 * double(cg.N) * double(cg.O) * double(cg.OHW()) * double(cg.K());
                     ins.note = Conv2dParams::decode(n.attrs).text();
+                    // the kernel's GEMM (one per image and group): forward w * cols, input gradient w^T * dy,
+                    // weight gradient dy * cols^T summed over the batch
+                    const blas::GemmShape gs = n.op == OpKind::conv2d ? blas::GemmShape{false, false, cg.Og(), cg.OHW(), cg.K(), false}
+                                               : n.op == OpKind::conv2d_grad_input
+                                                   ? blas::GemmShape{true, false, cg.K(), cg.OHW(), cg.Og(), false}
+                                                   : blas::GemmShape{false, true, cg.Og(), cg.K(), cg.OHW(), true};
+                    const blas::TunedGemm t = detail::choose_backend(n.dtype, gs, opt.gemm_backend);
+                    ins.gemm.backend = t.backend;
+                    if (opt.gemm_backend == blas::Backend::tuned) {
+                        ins.note += ", ";
+                        ins.note += blas::tuned_text(t);
+                    }
                     if (!cg.direct() && cg.K() * cg.OHW() > 0) {  // the column matrix: a scratch slot live at this instruction only
                         Slot sc;
                         sc.dtype = n.dtype;

@@ -5,9 +5,11 @@
 // may share one Program and one ParamStore (read-only while they run).
 #pragma once
 
-#include <cstddef>
-#include <cstring>
 #include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <ostream>
 #include <span>
@@ -91,6 +93,8 @@ public:
         }
         if (trace_) {
             run_traced();
+        } else if (!profile_ns_.empty()) {
+            run_profiled();
         } else {
             for (const Instr& ins : d.instrs) ins.fn(ins, slots);
         }
@@ -134,6 +138,54 @@ public:
     void set_trace(std::ostream* out, std::size_t max_elements = 16) {
         trace_ = out;
         trace_max_ = max_elements;
+    }
+
+    /// Profiling: when on, run() times every instruction (steady_clock around each kernel call) and adds
+    /// the time to that instruction's total; off (the default), run() reads no clock. Turning it on or off
+    /// resets the totals. Allocates only here, never in run().
+    void set_profile(bool on) {
+        profile_ns_.assign(on ? prog_.instruction_count() : 0, 0.0);
+        profile_runs_ = 0;
+    }
+    /// Total ns per instruction over the profiled runs (empty when profiling is off).
+    [[nodiscard]] const std::vector<double>& profile_ns() const noexcept { return profile_ns_; }
+    /// Runs profiled since set_profile(true).
+    [[nodiscard]] std::size_t profiled_runs() const noexcept { return profile_runs_; }
+    /// The profile as a table, slowest instruction first: mean µs per run, share of the run, GFLOP/s, and
+    /// the instruction as dump() lists it. `top` limits the rows (0: all).
+    [[nodiscard]] std::string profile_report(std::size_t top = 0) const {
+        if (profile_ns_.empty() || profile_runs_ == 0)
+            throw Error("Machine::profile_report", "profiled runs (set_profile(true), then run())", "none");
+        const auto& d = prog_.data();
+        std::vector<std::size_t> order(profile_ns_.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return profile_ns_[a] > profile_ns_[b]; });
+        double total = 0;
+        for (double t : profile_ns_) total += t;
+        const double runs = double(profile_runs_);
+        std::string s;
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "profile of %zu runs: %.1f us per run in %zu instructions\n", profile_runs_, total / runs / 1e3,
+                      profile_ns_.size());
+        s += buf;
+        s += "      us/run  share  GFLOP/s  instruction\n";
+        const std::size_t rows = top == 0 ? order.size() : std::min(top, order.size());
+        for (std::size_t r = 0; r < rows; ++r) {
+            const std::size_t k = order[r];
+            const Instr& in = d.instrs[k];
+            const double us = profile_ns_[k] / runs / 1e3;
+            const double gflops = profile_ns_[k] > 0 ? in.flops * runs / profile_ns_[k] : 0.0;
+            std::snprintf(buf, sizeof buf, "  %10.1f %5.1f%% %8.2f  #%zu %s", us, total > 0 ? 100.0 * profile_ns_[k] / total : 0.0,
+                          gflops, k, std::string(op_name(in.op)).c_str());
+            s += buf;
+            if (!in.note.empty()) {
+                s += " [";
+                s += in.note;
+                s += ']';
+            }
+            s += '\n';
+        }
+        return s;
     }
 
     [[nodiscard]] const Program& program() const noexcept { return prog_; }
@@ -201,6 +253,17 @@ private:
         if (shown < n) t += ", ... (" + std::to_string(n) + " values)";
         return t + "]";
     }
+    void run_profiled() {
+        using clock = std::chrono::steady_clock;
+        const auto& instrs = prog_.data().instrs;
+        void* const* slots = ptr_.data();
+        for (std::size_t k = 0; k < instrs.size(); ++k) {
+            const auto t0 = clock::now();
+            instrs[k].fn(instrs[k], slots);
+            profile_ns_[k] += std::chrono::duration<double, std::nano>(clock::now() - t0).count();
+        }
+        ++profile_runs_;
+    }
     void run_traced() {
         const auto& d = prog_.data();
         std::ostream& os = *trace_;
@@ -223,6 +286,8 @@ private:
     }
 
     Program prog_;
+    std::vector<double> profile_ns_;  // per instruction; empty when profiling is off
+    std::size_t profile_runs_ = 0;
     std::ostream* trace_ = nullptr;
     std::size_t trace_max_ = 16;
     std::shared_ptr<ParamStore> params_;

@@ -25,6 +25,7 @@ enum class Backend : unsigned char {
     automatic,  ///< cblas for float/double when BLAS is compiled in, else Eigen
     cblas,      ///< cblas_?gemm (throws if graft was built with GRAFT_NO_BLAS)
     eigen,      ///< Eigen's own product
+    tuned,      ///< whichever of the two measured faster for this shape (blas_tune.hpp); compile() resolves it
 };
 
 /// True when graft was compiled with a cblas.
@@ -41,8 +42,18 @@ inline const char* backend_name(Backend b) noexcept {
         case Backend::automatic: return has_cblas ? "cblas" : "eigen";
         case Backend::cblas: return "cblas";
         case Backend::eigen: return "eigen";
+        case Backend::tuned: return "tuned";
     }
     return "?";
+}
+
+/// Threads the cblas may use for one call (OpenBLAS's pool size; 1 for a cblas whose count graft cannot read).
+inline int threads() noexcept {
+#if !defined(GRAFT_NO_BLAS) && defined(OPENBLAS_VERSION)
+    return openblas_get_num_threads();
+#else
+    return 1;
+#endif
 }
 
 namespace detail {
@@ -77,6 +88,33 @@ void gemm_eigen(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T
     else run(A.transpose() * B.transpose());
 }
 
+#ifndef GRAFT_NO_BLAS
+/// C = alpha op(A) op(B) + beta C when m == 1 or n == 1, as one cblas ?gemv (dims already range-checked).
+/// m == 1: the row c = op(B)^T a, with a's k entries lda apart when ta (a column of a k x 1 matrix).
+/// n == 1: the column c (entries ldc apart) = op(A) b, with b's entries ldb apart unless tb.
+template <class T>
+void gemv_as_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
+                  const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+    auto gemv = [](bool trans, std::size_t rows, std::size_t cols, T al, const T* mat, std::size_t ld, const T* x, std::size_t incx,
+                   T be, T* y, std::size_t incy) {
+        const auto TR = trans ? CblasTrans : CblasNoTrans;
+        const int R = int(rows), C = int(cols), LD = int(std::max<std::size_t>(ld, 1)), IX = int(incx), IY = int(incy);
+        if constexpr (std::is_same_v<T, float>) cblas_sgemv(CblasRowMajor, TR, R, C, al, mat, LD, x, IX, be, y, IY);
+        else cblas_dgemv(CblasRowMajor, TR, R, C, al, mat, LD, x, IX, be, y, IY);
+    };
+    if (m == 1) {  // B stored k x n (tb: n x k); the vector a: 1 x k stored (ta: k x 1, stride lda)
+        const std::size_t inca = ta ? std::max<std::size_t>(lda, 1) : 1;
+        if (tb) gemv(false, n, k, alpha, b, ldb, a, inca, beta, c, 1);
+        else gemv(true, k, n, alpha, b, ldb, a, inca, beta, c, 1);
+    } else {  // n == 1: A stored m x k (ta: k x m); the vector b: k x 1 stored (stride ldb; tb: 1 x k)
+        const std::size_t incb = tb ? 1 : std::max<std::size_t>(ldb, 1);
+        const std::size_t incc = std::max<std::size_t>(ldc, 1);
+        if (ta) gemv(true, k, m, alpha, a, lda, b, incb, beta, c, incc);
+        else gemv(false, m, k, alpha, a, lda, b, incb, beta, c, incc);
+    }
+}
+#endif
+
 inline void check_int_range(const char* where, std::size_t v, const char* what) {
     if (v > static_cast<std::size_t>(INT_MAX))
         throw Error(where, std::string(what) + " <= INT_MAX (the BLAS uses 32-bit int)", std::to_string(v));
@@ -87,6 +125,7 @@ inline void check_int_range(const char* where, std::size_t v, const char* what) 
 /// B is k x n (n x k if tb); lda/ldb/ldc are row strides in elements, at least the stored row length
 /// (else graft::Error). When beta == 0, C is not read; when alpha == 0, A and B are not read.
 /// Empty products are handled here (BLAS is never called with a zero dim or a leading dim below 1).
+/// Backend::tuned here means automatic: the measured choice is made by compile() (blas_tune.hpp).
 template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, Backend backend = Backend::automatic) {
@@ -110,6 +149,10 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
             detail::check_int_range("blas::gemm", lda, "lda");
             detail::check_int_range("blas::gemm", ldb, "ldb");
             detail::check_int_range("blas::gemm", ldc, "ldc");
+            if (m == 1 || n == 1) {  // a matrix-vector product: ?gemv (OpenBLAS's ?gemm is several times slower here)
+                detail::gemv_as_gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                return;
+            }
             const auto TA = ta ? CblasTrans : CblasNoTrans;
             const auto TB = tb ? CblasTrans : CblasNoTrans;
             const int M = int(m), N = int(n), K = int(k);

@@ -210,6 +210,38 @@ std::size_t window_argmax(const T* x, std::size_t W, std::size_t i0, std::size_t
         }
     return best;
 }
+/// The common pool: 2x2 windows, stride 2, no padding (windows never overlap and lie inside the image).
+inline bool pool_2x2(const Instr& ins) {
+    const auto& v = ins.window;
+    return v[12] == 2 && v[13] == 2 && v[14] == 2 && v[15] == 2 && v[16] == 0 && v[17] == 0 && v[18] == 0 && v[19] == 0;
+}
+/// Which of a, b, c, d (row-major 2x2 window) is window_argmax's pick: the first maximum, or the first NaN.
+template <class T>
+inline unsigned argmax4(T a, T b, T c, T d) {
+    unsigned k = 0;
+    T best = a;
+    const auto take = [&](T v, unsigned i) {
+        if (!std::isnan(best) && !(v <= best)) {
+            best = v;
+            k = i;
+        }
+    };
+    take(b, 1), take(c, 2), take(d, 3);
+    return k;
+}
+/// Calls f(yi, i) for each 2x2 window: i is the flat index of its top-left cell (the others: i + 1, i + W,
+/// i + W + 1).
+template <class F>
+void pool_2x2_windows(const Instr& ins, F f) {
+    const auto& v = ins.window;
+    const std::size_t NC = v[0] * v[1], H = v[2], W = v[3], OH = v[10], OW = v[11];
+    std::size_t yi = 0;
+    for (std::size_t nc = 0; nc < NC; ++nc)
+        for (std::size_t oh = 0; oh < OH; ++oh) {
+            const std::size_t row = nc * H * W + 2 * oh * W;
+            for (std::size_t ow = 0; ow < OW; ++ow, ++yi) f(yi, row + 2 * ow);
+        }
+}
 }  // namespace conv_detail
 
 /// max_pool2d: each output is the first maximum of its window (padding never wins: it is -inf).
@@ -218,6 +250,13 @@ void max_pool2d(const Instr& ins, void* const* s) {
     const T* x = static_cast<const T*>(s[ins.in[0]]);
     T* y = static_cast<T*>(s[ins.out]);
     const std::size_t W = ins.window[3];
+    if (conv_detail::pool_2x2(ins)) {
+        conv_detail::pool_2x2_windows(ins, [&](std::size_t yi, std::size_t i) {
+            const T w[4] = {x[i], x[i + 1], x[i + W], x[i + W + 1]};
+            y[yi] = w[conv_detail::argmax4(w[0], w[1], w[2], w[3])];
+        });
+        return;
+    }
     conv_detail::pool_windows(ins, [&](std::size_t yi, std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1, std::size_t base) {
         y[yi] = x[conv_detail::window_argmax(x, W, i0, i1, j0, j1, base)];
     });
@@ -230,6 +269,17 @@ void max_pool2d_grad(const Instr& ins, void* const* s) {
     const T* dy = static_cast<const T*>(s[ins.in[1]]);
     T* dx = static_cast<T*>(s[ins.out]);
     const std::size_t W = ins.window[3];
+    if (conv_detail::pool_2x2(ins)) {  // every window writes its 4 cells; only an odd last row/column is left to zero
+        if (ins.n && (ins.window[2] % 2 || W % 2)) std::memset(static_cast<void*>(dx), 0, ins.n * sizeof(T));
+        conv_detail::pool_2x2_windows(ins, [&](std::size_t yi, std::size_t i) {
+            const unsigned k = conv_detail::argmax4(x[i], x[i + 1], x[i + W], x[i + W + 1]);
+            dx[i] = k == 0 ? dy[yi] : T(0);
+            dx[i + 1] = k == 1 ? dy[yi] : T(0);
+            dx[i + W] = k == 2 ? dy[yi] : T(0);
+            dx[i + W + 1] = k == 3 ? dy[yi] : T(0);
+        });
+        return;
+    }
     if (ins.n) std::memset(static_cast<void*>(dx), 0, ins.n * sizeof(T));
     conv_detail::pool_windows(ins, [&](std::size_t yi, std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1, std::size_t base) {
         dx[conv_detail::window_argmax(x, W, i0, i1, j0, j1, base)] += dy[yi];

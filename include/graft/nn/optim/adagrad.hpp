@@ -41,11 +41,16 @@ private:
             T* s = reinterpret_cast<T*>(b.state[0].data());
             const T clr = static_cast<T>(lr / (1.0 + static_cast<double>(t_ - 1) * o_.lr_decay));
             const T wd = static_cast<T>(o_.weight_decay), eps = static_cast<T>(o_.eps);
-            for (std::size_t i = 0; i < b.n; ++i) {
-                const T gi = g[i] + wd * p[i];
-                s[i] += gi * gi;
-                p[i] -= clr * gi / (std::sqrt(s[i]) + eps);
-            }
+            Eigen::Array<T, 256, 1> gi;  // one block of g + wd p
+            for_blocks(b.n, [&](std::size_t i, std::size_t len) {
+                const auto L = static_cast<Eigen::Index>(len);
+                BlockArray<T> P(p + i, L), S(s + i, L);
+                ConstBlockArray<T> G(g + i, L);
+                auto gb = gi.head(L);
+                gb = G + wd * P;
+                S += gb * gb;
+                P -= clr * gb / (S.sqrt() + eps);
+            });
         });
     }
     AdagradOptions o_;

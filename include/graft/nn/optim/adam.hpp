@@ -45,14 +45,22 @@ private:
             const T c2 = static_cast<T>(1.0 / (1.0 - std::pow(o_.beta2, t)));
             const T lr_ = static_cast<T>(lr), wd = static_cast<T>(o_.weight_decay);
             const T decay = static_cast<T>(1.0 - lr * o_.weight_decay);
-            for (std::size_t i = 0; i < b.n; ++i) {
-                T gi = g[i];
-                if (decoupled_) p[i] *= decay;
-                else gi += wd * p[i];
-                m[i] = b1 * m[i] + (T(1) - b1) * gi;
-                v[i] = b2 * v[i] + (T(1) - b2) * gi * gi;
-                p[i] -= lr_ * (m[i] * c1) / (std::sqrt(v[i] * c2) + eps);
-            }
+            // per element: g' = g (+ wd * p unless decoupled, where p *= 1 - lr * wd first);
+            // m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2; p -= lr (m c1) / (sqrt(v c2) + eps)
+            for_blocks(b.n, [&](std::size_t i, std::size_t len) {
+                const auto L = static_cast<Eigen::Index>(len);
+                BlockArray<T> P(p + i, L), M(m + i, L), V(v + i, L);
+                ConstBlockArray<T> G(g + i, L);
+                if (decoupled_) {
+                    P *= decay;
+                    M = b1 * M + (T(1) - b1) * G;
+                    V = b2 * V + (T(1) - b2) * G * G;
+                } else {
+                    M = b1 * M + (T(1) - b1) * (G + wd * P);
+                    V = b2 * V + (T(1) - b2) * (G + wd * P) * (G + wd * P);
+                }
+                P -= lr_ * (M * c1) / ((V * c2).sqrt() + eps);
+            });
         });
     }
     AdamOptions o_;

@@ -5,6 +5,8 @@
 // nothing. A parameter with no gradient path to the loss is an error naming it, never a skipped update.
 #pragma once
 
+#include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <functional>
@@ -180,6 +182,20 @@ private:
     Machine* machine_;
     std::vector<Bound> bound_;
 };
+
+/// Calls f(i0, len) over [0, n) in blocks of at most 256 elements. An update rule written as Eigen array
+/// expressions over one block runs vectorized (std::sqrt in a plain loop is not, unless the user compiles
+/// with -fno-math-errno) and still makes a single pass over memory: a block's operands stay in L1.
+template <class F>
+void for_blocks(std::size_t n, F&& f) {
+    constexpr std::size_t block = 256;
+    for (std::size_t i = 0; i < n; i += block) f(i, std::min(block, n - i));
+}
+/// A block of a parameter-sized buffer as an Eigen array.
+template <class T>
+using BlockArray = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <class T>
+using ConstBlockArray = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 
 /// Calls f.template operator()<T>(param, grad, state...) with the buffers typed by the parameter's dtype.
 template <class F>

@@ -38,23 +38,30 @@ private:
             T* buf = reinterpret_cast<T*>(b.state[2].data());
             const T a = static_cast<T>(o_.alpha), eps = static_cast<T>(o_.eps), wd = static_cast<T>(o_.weight_decay);
             const T mu = static_cast<T>(o_.momentum), lr_ = static_cast<T>(lr);
-            for (std::size_t i = 0; i < b.n; ++i) {
-                const T gi = g[i] + wd * p[i];
-                sq[i] = a * sq[i] + (T(1) - a) * gi * gi;
-                T avg;
+            // per element: g' = g + wd p; sq = a sq + (1 - a) g'^2; avg = sqrt(sq [- ga^2, ga = a ga + (1 - a) g']) + eps;
+            // p -= lr g' / avg, or with momentum buf = mu buf + g' / avg, p -= lr buf
+            Eigen::Array<T, 256, 1> gi, avg;  // one block of g' and of the denominator
+            for_blocks(b.n, [&](std::size_t i, std::size_t len) {
+                const auto L = static_cast<Eigen::Index>(len);
+                BlockArray<T> P(p + i, L), SQ(sq + i, L), GA(ga + i, L), BUF(buf + i, L);
+                ConstBlockArray<T> G(g + i, L);
+                auto gb = gi.head(L);
+                auto ab = avg.head(L);
+                gb = G + wd * P;
+                SQ = a * SQ + (T(1) - a) * gb * gb;
                 if (o_.centered) {
-                    ga[i] = a * ga[i] + (T(1) - a) * gi;
-                    avg = std::sqrt(sq[i] - ga[i] * ga[i]) + eps;
+                    GA = a * GA + (T(1) - a) * gb;
+                    ab = (SQ - GA * GA).sqrt() + eps;
                 } else {
-                    avg = std::sqrt(sq[i]) + eps;
+                    ab = SQ.sqrt() + eps;
                 }
                 if (o_.momentum > 0) {
-                    buf[i] = mu * buf[i] + gi / avg;
-                    p[i] -= lr_ * buf[i];
+                    BUF = mu * BUF + gb / ab;
+                    P -= lr_ * BUF;
                 } else {
-                    p[i] -= lr_ * gi / avg;
+                    P -= lr_ * gb / ab;
                 }
-            }
+            });
         });
     }
     RMSpropOptions o_;

@@ -36,14 +36,21 @@ private:
             const T damp = static_cast<T>(1 - o_.dampening);
             T* buf = o_.momentum != 0.0 ? reinterpret_cast<T*>(b.state[0].data()) : nullptr;
             const bool first = t_ == 1;
-            for (std::size_t i = 0; i < b.n; ++i) {
-                T d = g[i] + wd * p[i];
-                if (buf) {
-                    buf[i] = first ? d : mu * buf[i] + damp * d;
-                    d = o_.nesterov ? d + mu * buf[i] : buf[i];
+            for_blocks(b.n, [&](std::size_t i, std::size_t len) {
+                const auto L = static_cast<Eigen::Index>(len);
+                BlockArray<T> P(p + i, L);
+                ConstBlockArray<T> G(g + i, L);
+                if (!buf) {
+                    if (wd == T(0)) P -= lr_ * G;
+                    else P -= lr_ * (G + wd * P);
+                    return;
                 }
-                p[i] -= lr_ * d;
-            }
+                BlockArray<T> U(buf + i, L);
+                if (first) U = G + wd * P;
+                else U = mu * U + damp * (G + wd * P);
+                if (o_.nesterov) P -= lr_ * ((G + wd * P) + mu * U);
+                else P -= lr_ * U;
+            });
         });
     }
     SGDOptions o_;
