@@ -42,7 +42,10 @@ mkdir -p "$res"
 cat "$res/machine.txt"
 
 # ------------------------------------------------------------------ peers
-gb=(--benchmark_repetitions="$reps" --benchmark_display_aggregates_only=true --benchmark_out_format=json)
+# random interleaving: the repetitions of every benchmark are spread over the run in random order, so a drift of
+# the machine (another VM's load, clock changes) falls on all sides alike instead of on whichever ran then
+gb=(--benchmark_repetitions="$reps" --benchmark_enable_random_interleaving=true --benchmark_display_aggregates_only=true
+    --benchmark_out_format=json)
 "$build/benchmarks/peers/bm_peers" "${gb[@]}" --benchmark_out="$res/peers.json"
 if "$build/benchmarks/peers/bm_peers" --benchmark_list_tests=true 2>/dev/null | grep -q '/torch/'; then
   # LibTorch as tuned as it gets from outside: malloc keeps freed memory (bm_peers --tuned-malloc) and

@@ -161,6 +161,14 @@ void check_all_convs() {
         INFO("1x1 kernel with stride 2 (im2col)");
         check_conv<T, Shape<2, 5, 5, 3>, Shape<3, 5, 1, 1>, S2{.stride_h = 2, .stride_w = 2}>(7);
     }
+    {
+        INFO("unit stride on a padded plane of 42x42: im2col's stack-plane path in float, the general loop in double");
+        check_conv<T, Shape<1, 2, 40, 40>, Shape<2, 2, 3, 3>, S2{.pad_h = 1, .pad_w = 1}>(8);
+    }
+    {
+        INFO("unit stride on a padded plane of 52x49, too large for the stack plane: the general loop");
+        check_conv<T, Shape<1, 1, 50, 47>, Shape<2, 1, 3, 3>, S2{.pad_h = 1, .pad_w = 1}>(9);
+    }
 }
 template <class T>
 void check_all_pools() {

@@ -5,6 +5,7 @@
 // so running allocates nothing. A 1x1 kernel with stride 1 and no padding reads x itself as the columns.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -48,9 +49,48 @@ inline void valid_range(std::ptrdiff_t off, std::size_t stride, std::size_t in, 
     if (lo > hi) lo = hi;
 }
 
+/// Bytes of the zero-padded plane the unit-stride im2col keeps on the stack (up to a 45x45 float plane).
+inline constexpr std::size_t im2col_plane_bytes = 8192;
+template <class T>
+inline constexpr std::size_t im2col_plane_max = im2col_plane_bytes / sizeof(T);
+
+/// True when im2col can take the unit-stride path: stride 1, dilation 1, a padded plane that fits.
+template <class T>
+bool im2col_unit_stride_ok(const ConvGeometry& g) {
+    const auto& p = g.p;
+    return p.stride_h == 1 && p.stride_w == 1 && p.dilation_h == 1 && p.dilation_w == 1 &&
+           (g.H + p.pad_top + p.pad_bottom) * (g.W + p.pad_left + p.pad_right) <= im2col_plane_max<T> &&
+           g.OH + g.KH - 1 <= g.H + p.pad_top + p.pad_bottom && g.OW + g.KW - 1 <= g.W + p.pad_left + p.pad_right;
+}
+
+/// im2col for stride 1 and dilation 1: each channel is copied once into a zero-padded plane, after which
+/// every column row is OH plain copies of OW elements, with no bounds to test (the general loop below
+/// spends more on its per-row bounds and zero fills than on copying when rows are short, e.g. 14 wide).
+template <class T>
+void im2col_unit_stride(const ConvGeometry& g, const T* x, T* cols) {
+    const auto& p = g.p;
+    const std::size_t Hp = g.H + p.pad_top + p.pad_bottom, Wp = g.W + p.pad_left + p.pad_right, OW = g.OW;
+    T plane[im2col_plane_max<T>];
+    std::fill(plane, plane + Hp * Wp, T(0));
+    for (std::size_t c = 0; c < g.Cg; ++c) {
+        const T* xc = x + c * g.HW();
+        for (std::size_t h = 0; h < g.H; ++h) std::copy(xc + h * g.W, xc + (h + 1) * g.W, plane + (h + p.pad_top) * Wp + p.pad_left);
+        for (std::size_t kh = 0; kh < g.KH; ++kh)
+            for (std::size_t kw = 0; kw < g.KW; ++kw) {
+                T* row = cols + ((c * g.KH + kh) * g.KW + kw) * g.OHW();
+                const T* src = plane + kh * Wp + kw;
+                for (std::size_t oh = 0; oh < g.OH; ++oh, src += Wp, row += OW) std::memcpy(row, src, OW * sizeof(T));
+            }
+    }
+}
+
 /// cols[(c*KH + kh)*KW + kw][oh*OW + ow] = x[c, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw], 0 in the padding.
 template <class T>
 void im2col(const ConvGeometry& g, const T* x, T* cols) {
+    if (im2col_unit_stride_ok<T>(g)) {
+        im2col_unit_stride(g, x, cols);
+        return;
+    }
     const auto& p = g.p;
     for (std::size_t c = 0; c < g.Cg; ++c)
         for (std::size_t kh = 0; kh < g.KH; ++kh)
