@@ -6,6 +6,7 @@
 #   REPS=5 benchmarks/run_all.sh       repetitions per benchmark (default 5)
 #   QUICK=1 benchmarks/run_all.sh      bm_peers and compile times only (the other programs are skipped)
 #   NO_TORCH=1 benchmarks/run_all.sh   do not install or build the LibTorch side
+#   BUILD=dir benchmarks/run_all.sh    build directory (default build-bench; reconfigured without tests/examples)
 # Installs what it needs (tools/deps.sh; libtorch-dev unless NO_TORCH=1, python3 for the report).
 # OPENBLAS_* variables in the environment are passed through untouched. Run it on a quiet machine: the
 # ratios are measured side by side, but a busy machine still moves them.
@@ -16,7 +17,7 @@ extra=(python3)
 if [ "${NO_TORCH:-0}" != 1 ]; then extra+=(libtorch-dev); fi
 tools/deps.sh "${extra[@]}"
 
-build=build-bench
+build=${BUILD:-build-bench}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGRAFT_BUILD_TESTS=OFF -DGRAFT_BUILD_EXAMPLES=OFF \
       -DGRAFT_PEERS_TORCH="$([ "${NO_TORCH:-0}" = 1 ] && echo OFF || echo ON)"
 cmake --build "$build" -j "$(nproc)"
@@ -37,7 +38,7 @@ mkdir -p "$res"
   echo "Environment: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}, OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}, OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-unset}"
   echo "Load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "Date: $(date -u +%Y-%m-%dT%H:%MZ); graft $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with local changes)')"
-  echo "Repetitions: $reps per benchmark"
+  echo "Repetitions: $reps per benchmark, in random order$([ "${QUICK:-0}" = 1 ] && echo '; QUICK=1: bm_peers and compile times only')"
 } > "$res/machine.txt"
 cat "$res/machine.txt"
 
