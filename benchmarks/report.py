@@ -24,7 +24,7 @@ SIDES = ["graft", "graft_unfused", "hand", "torch", "torch_tuned"]
 SIDE_TEXT = {
     "graft": "graft",
     "graft_unfused": "graft, passes::none()",
-    "hand": "hand-written (OpenBLAS + loops)",
+    "hand": "hand-written (OpenBLAS + loops; Eigen for the chain)",
     "torch": "LibTorch (default)",
     "torch_tuned": "LibTorch (tuned malloc, passive OpenMP wait)",
 }
