@@ -88,13 +88,9 @@ void tiny_counter(benchmark::State& state) {
     state.counters["ns/op"] = C(double(peers::tiny_ops), C::kIsIterationInvariantRate | C::kInvert);
 }
 
-void mlp_step(benchmark::State& state, std::int64_t batch) {
-    torch::set_num_threads(int(state.range(0)));
-    torch::manual_seed(seed);
-    Mlp model;
-    torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(peers::mlp_lr));
-    auto x = torch::rand({batch, std::int64_t(D0)});
-    auto y = random_labels(batch, D3);
+/// The timed loop of both training workloads: zero_grad, forward, cross-entropy, backward, the optimizer's step.
+template <class Model, class Opt>
+void train_steps(benchmark::State& state, Model& model, Opt& opt, const torch::Tensor& x, const torch::Tensor& y) {
     for (auto _ : state) {
         opt.zero_grad();
         auto loss = F::cross_entropy(model->forward(x), y);
@@ -102,6 +98,16 @@ void mlp_step(benchmark::State& state, std::int64_t batch) {
         opt.step();
         keep(loss);
     }
+}
+
+void mlp_step(benchmark::State& state, std::int64_t batch) {
+    torch::set_num_threads(int(state.range(0)));
+    torch::manual_seed(seed);
+    Mlp model;
+    torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(peers::mlp_lr));
+    auto x = torch::rand({batch, std::int64_t(D0)});
+    auto y = random_labels(batch, D3);
+    train_steps(state, model, opt, x, y);
 }
 
 void cnn_step(benchmark::State& state) {
@@ -114,13 +120,7 @@ void cnn_step(benchmark::State& state) {
     const auto b = std::int64_t(peers::cnn_batch), hw = std::int64_t(peers::HW);
     auto x = torch::rand({b, 1, hw, hw});
     auto y = random_labels(b, peers::classes);
-    for (auto _ : state) {
-        opt.zero_grad();
-        auto loss = F::cross_entropy(model->forward(x), y);
-        loss.backward();
-        opt.step();
-        keep(loss);
-    }
+    train_steps(state, model, opt, x, y);
 }
 
 void chain(benchmark::State& state, std::int64_t n) {
