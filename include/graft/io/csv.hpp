@@ -25,6 +25,7 @@
 #include "../core/error.hpp"
 #include "../core/shape.hpp"
 #include "../tensor/tensor.hpp"
+#include "atomic_write.hpp"
 
 namespace graft::io {
 
@@ -62,6 +63,24 @@ Tensor<T, S> parse_csv(std::string_view text, CsvOptions options = {});
 /// Reads a CSV file into a Tensor<T, S> of rank 2: `read_csv<float, Shape<150, 4>>("iris.csv")`.
 template <FloatElement T, ShapeType S>
 Tensor<T, S> read_csv(const std::string& path, CsvOptions options = {});
+
+/// CSV text of a table: the header line (when options.header; the table's `columns` must name every
+/// column) and one line per row, each ended by '\n'. Numbers are written in the shortest form that reads
+/// back to the same value (std::to_chars: "0.1", "1e-300", "nan", "-inf"), so parse_csv(format_csv(t))
+/// gives t back; a name is quoted only when it must be (delimiter, quote, CR/LF, empty, or a leading
+/// byte a reader could take for a byte-order mark). Throws graft::Error for an inconsistent table, a
+/// name holding a NUL byte, or a delimiter parse_csv refuses.
+inline std::string format_csv(const CsvTable& table, CsvOptions options = {});
+
+/// Writes format_csv(table, options) to `path` through io::AtomicFile (temporary + fsync + rename):
+/// `path` holds either the old file or the whole new one, never a part.
+inline void write_csv(const std::string& path, const CsvTable& table, CsvOptions options = {});
+
+/// Writes a rank-2 tensor (rows x columns) as CSV; `columns` names the columns (required with a header).
+/// Floats are written in float's shortest round-trip form, so read_csv<float, S> gives the tensor back.
+template <FloatElement T, ShapeType S>
+void write_csv(const std::string& path, const Tensor<T, S>& tensor, const std::vector<std::string>& columns = {},
+               CsvOptions options = {});
 
 // =====================================================================================================
 // Implementation
@@ -397,6 +416,98 @@ Tensor<T, S> read_csv(const std::string& path, CsvOptions options) {
     const std::string where = "read_csv: " + path;
     return detail::csv_to_tensor<T, S>(
         detail::parse_csv_as<T>(detail::csv_read_file(path, where), options, where, S::size), where);
+}
+
+namespace detail {
+
+/// Appends one header name, quoted when a reader would otherwise see something else.
+inline void csv_append_name(std::string& out, std::string_view name, char delim, bool first, const std::string& where) {
+    if (name.find('\0') != std::string_view::npos)
+        throw Error(where, "column names without NUL bytes", "an embedded NUL in the name " + csv_show(name));
+    const bool quote = name.empty() || name.find_first_of(std::string{delim, '"', '\r', '\n'}) != std::string_view::npos ||
+                       (first && static_cast<unsigned char>(name.front()) >= 0x80) ||  // a BOM-like first byte
+                       name.front() == ' ' || name.front() == '\t';  // kept exact, not taken for padding
+    if (!quote) {
+        out += name;
+        return;
+    }
+    out += '"';
+    for (char c : name) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    out += '"';
+}
+
+/// Appends a number in its shortest round-trip form, quoted if it contains the delimiter.
+template <class V>
+void csv_append_number(std::string& out, V v, char delim) {
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    const std::string_view s(buf, static_cast<std::size_t>(r.ptr - buf));
+    if (s.find(delim) != std::string_view::npos) {
+        out += '"';
+        out += s;
+        out += '"';
+    } else {
+        out += s;
+    }
+}
+
+template <class V>
+std::string format_csv_values(const std::vector<std::string>& columns, std::size_t rows, std::size_t cols,
+                              std::span<const V> values, const CsvOptions& options, const std::string& where) {
+    const char d = options.delimiter;
+    if (d == '"' || d == '\r' || d == '\n' || d == '\0')
+        throw Error(where, "a delimiter other than '\"', CR, LF and NUL", "delimiter " + csv_show(std::string_view(&d, 1)));
+    if (rows != 0 && cols == 0) throw Error(where, "at least one column in a table with rows", std::to_string(rows) + " rows of 0 columns");
+    if (values.size() / (cols ? cols : 1) != rows || values.size() != rows * cols)
+        throw Error(where, std::to_string(rows) + " x " + std::to_string(cols) + " values", std::to_string(values.size()));
+    std::string out;
+    if (options.header) {
+        if (columns.size() != cols || cols == 0)
+            throw Error(where, "a name for each of the " + std::to_string(cols) + " columns (options.header is on)",
+                        std::to_string(columns.size()) + (columns.size() == 1 ? " name" : " names"));
+        for (std::size_t c = 0; c < cols; ++c) {
+            if (c) out += d;
+            csv_append_name(out, columns[c], d, c == 0, where);
+        }
+        out += '\n';
+    }
+    out.reserve(out.size() + values.size() * 12);
+    for (std::size_t r = 0; r < rows; ++r) {
+        for (std::size_t c = 0; c < cols; ++c) {
+            if (c) out += d;
+            csv_append_number(out, values[r * cols + c], d);
+        }
+        out += '\n';
+    }
+    return out;
+}
+
+inline void csv_write_text(const std::string& path, const std::string& text) {
+    AtomicFile f(path);
+    f.write(text.data(), text.size());
+    f.commit();
+}
+
+}  // namespace detail
+
+inline std::string format_csv(const CsvTable& table, CsvOptions options) {
+    return detail::format_csv_values<double>(table.columns, table.rows, table.cols, table.values, options, "format_csv");
+}
+
+inline void write_csv(const std::string& path, const CsvTable& table, CsvOptions options) {
+    const std::string where = "write_csv: " + path;
+    detail::csv_write_text(path, detail::format_csv_values<double>(table.columns, table.rows, table.cols, table.values, options, where));
+}
+
+template <FloatElement T, ShapeType S>
+void write_csv(const std::string& path, const Tensor<T, S>& tensor, const std::vector<std::string>& columns, CsvOptions options) {
+    static_assert(S::rank == 2, "graft::io::write_csv: a CSV table is a rank-2 tensor (rows x columns)");
+    const std::string where = "write_csv: " + path;
+    detail::csv_write_text(path, detail::format_csv_values<T>(columns, S::dims[0], S::dims[1],
+                                                              std::span<const T>(tensor.data(), S::size), options, where));
 }
 
 }  // namespace graft::io
