@@ -65,7 +65,7 @@ inline constexpr OpInfo op_table[] = {
     {OpKind::rsub_scalar,  "rsub_scalar",   1,  true,  true,  OpClass::scalar,  infer::same_float},
     {OpKind::rdiv_scalar,  "rdiv_scalar",   1,  true,  true,  OpClass::scalar,  infer::same_float},
     {OpKind::pow_scalar,   "pow_scalar",    1,  true,  true,  OpClass::scalar,  infer::same_float},
-    {OpKind::clamp,        "clamp",         1,  true,  true,  OpClass::scalar,  infer::same_float},
+    {OpKind::clamp,        "clamp",         1,  true,  true,  OpClass::scalar,  infer::clamp},
     {OpKind::neg,          "neg",           1,  true,  true,  OpClass::unary,   infer::same_float},
     {OpKind::exp,          "exp",           1,  true,  true,  OpClass::unary,   infer::same_float},
     {OpKind::log,          "log",           1,  true,  true,  OpClass::unary,   infer::same_float},

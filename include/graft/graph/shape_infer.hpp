@@ -89,6 +89,13 @@ inline ValueType same_float(std::string_view op, Ins in, Attrs&) {
     require_float(op, in[0]);
     return in[0];
 }
+
+/// clamp: the type of x; bounds lo = attrs.scalar <= hi = attrs.scalar2 (graft::clamp checks the same).
+inline ValueType clamp(std::string_view op, Ins in, Attrs& at) {
+    if (!(at.scalar <= at.scalar2))
+        throw Error(where_of(op), "bounds lo <= hi", "lo " + std::to_string(at.scalar) + " > hi " + std::to_string(at.scalar2));
+    return same_float(op, in, at);
+}
 /// checkpoint: the type of x, any dtype.
 inline ValueType identity(std::string_view, Ins in, Attrs&) { return in[0]; }
 inline ValueType where(std::string_view op, Ins in, Attrs&) {
@@ -209,8 +216,15 @@ inline ValueType reduce(std::string_view op, Ins in, Attrs& at) {
     return {in[0].dtype, out};
 }
 
+/// softmax and argmax work along one axis: all_axes (a reduction's flag) would be silently ignored here
+/// but not by every consumer of the attributes, so it is refused.
+inline void require_one_axis(std::string_view op, const Attrs& at) {
+    if (at.all_axes) throw Error(where_of(op), "one axis (attrs.axis; all_axes unset)", "all_axes set");
+}
+
 inline ValueType softmax(std::string_view op, Ins in, Attrs& at) {
     require_float(op, in[0]);
+    require_one_axis(op, at);
     axis_of(op, at.axis, in[0].dims.size());
     return in[0];
 }
@@ -226,6 +240,7 @@ inline ValueType one_hot(std::string_view op, Ins in, Attrs& at) {
 
 inline ValueType argmax(std::string_view op, Ins in, Attrs& at) {
     require_float(op, in[0]);
+    require_one_axis(op, at);
     const std::size_t ax = axis_of(op, at.axis, in[0].dims.size());
     if (in[0].dims[ax] == 0) throw Error(where_of(op), "a non-empty axis", shape_string(in[0].dims));
     Dims out = in[0].dims;

@@ -60,7 +60,9 @@ void reduce_axis(Reduce op, const T* x, std::size_t outer, std::size_t n, std::s
         const T* xo = x + o * n * inner;
         T* yo = out + o * inner;
         if (op == Reduce::sum || op == Reduce::mean) {
-            if (inner == 1) {
+            if (n == 0) {  // an empty axis sums to 0 (x may be null: no pointer arithmetic on it)
+                for (std::size_t i = 0; i < inner; ++i) yo[i] = T(0);
+            } else if (inner == 1) {
                 yo[0] = pairwise_sum(xo, n);
             } else {  // a strided axis: pairwise too, 16 columns at a time (a running total loses ~n ulps)
                 constexpr std::size_t W = 16;
