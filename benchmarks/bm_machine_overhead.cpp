@@ -5,6 +5,9 @@
 //   machine_chain/N   Machine::run(): per instruction, an indirect kernel call that reads its slots and
 //                     its precomputed broadcast plan, then adds 4 floats
 //   inline_chain/N    the floor: the same N adds of 4 floats written as a plain loop over two arrays
+//   machine_chain_anomaly/N   Machine::run() with set_anomaly_check(true): each output is also scanned
+//                     for NaN/inf (the ratio to machine_chain/N is the price of anomaly mode; off, run()
+//                     is the machine_chain loop itself)
 // Counters (CPU time: the chain runs on one thread, so a busy machine disturbs them less than real time):
 // "instr" is instructions per second; "time/instr" is its inverse in seconds, so "15.2n" reads as 15.2 ns
 // per instruction. After the table: the machine's real time over the inline loop's.
@@ -27,7 +30,7 @@ void set_counters(benchmark::State& state, std::size_t n) {
     state.counters["time/instr"] = C(double(n), C::kIsIterationInvariantRate | C::kInvert);
 }
 
-void bm_machine_chain(benchmark::State& state, std::size_t n) {
+void bm_machine_chain(benchmark::State& state, std::size_t n, bool anomaly = false) {
     graft::Graph g;
     auto x = g.input<float, 2, 2>("x");
     auto v = x;
@@ -38,6 +41,7 @@ void bm_machine_chain(benchmark::State& state, std::size_t n) {
         return;
     }
     m.let(x, graft::Tensor<float, S>{{1, 2}, {3, 4}});
+    m.set_anomaly_check(anomaly);
     m.run();  // once before timing, so the output can be located outside the loop
     const float* out = m.value(v).data();
     for (auto _ : state) {
@@ -73,6 +77,12 @@ int main(int argc, char** argv) {
         benchmark::RegisterBenchmark(machine.c_str(), [n](benchmark::State& st) { bm_machine_chain(st, n); });
         benchmark::RegisterBenchmark(floor.c_str(), [n](benchmark::State& st) { bm_inline_chain(st, n); });
         ratios.emplace_back(machine, floor);
+    }
+    for (std::size_t n : {10, 100, 1000}) {
+        const std::string checked = std::string("machine_chain_anomaly/") + std::to_string(n);
+        const std::string plain = std::string("machine_chain/") + std::to_string(n);
+        benchmark::RegisterBenchmark(checked.c_str(), [n](benchmark::State& st) { bm_machine_chain(st, n, true); });
+        ratios.emplace_back(checked, plain);
     }
     return graft::bench::run_with_ratios(argc, argv, ratios);
 }

@@ -65,7 +65,12 @@ TEST_CASE("an MLP step (matmul, bias, relu, softmax, sum) allocates nothing in r
     for (int i = 0; i < 3; ++i) m.run();
     CHECK(graft_test::allocations() - before_profiled == 0);
     m.set_profile(false);
-    CHECK(m.steps() == 14);
+    m.set_anomaly_check(true);  // anomaly mode scans each output, allocating nothing unless it throws
+    const auto before_checked = graft_test::allocations();
+    for (int i = 0; i < 3; ++i) m.run();
+    CHECK(graft_test::allocations() - before_checked == 0);
+    m.set_anomaly_check(false);
+    CHECK(m.steps() == 17);
     CHECK(std::isfinite(m.value(loss).item()));
     CHECK(m.value(row_sums)[0] == Approx(1.0f).epsilon(1e-5));
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
@@ -91,10 +92,13 @@ public:
             const std::uint64_t step = random_step_;
             std::memcpy(ptr_[d.step_slot], &step, sizeof step);
         }
+        if (anomaly_) check_leaves();
         if (trace_) {
             run_traced();
         } else if (!profile_ns_.empty()) {
             run_profiled();
+        } else if (anomaly_) {
+            run_checked();
         } else {
             for (const Instr& ins : d.instrs) ins.fn(ins, slots);
         }
@@ -188,6 +192,16 @@ public:
         return s;
     }
 
+    /// Anomaly mode: when on, run() first checks every bound input and every parameter, then the output
+    /// of each instruction as soon as it is computed, and throws graft::Error at the first NaN or ±inf
+    /// float value, naming the instruction (index, node, op, name, dtype and shape, the fused ops or GEMM
+    /// backend it stands for), the element, and the step (the number of run() calls completed before
+    /// this one). A run that throws does not count as a step. Off by default: run() then executes the
+    /// same loop as without this option (one branch per run, none per instruction). Values that are
+    /// non-finite by design (a -inf mask constant, a deliberate overflow) trip it too.
+    void set_anomaly_check(bool on) noexcept { anomaly_ = on; }
+    [[nodiscard]] bool anomaly_check() const noexcept { return anomaly_; }
+
     [[nodiscard]] const Program& program() const noexcept { return prog_; }
     [[nodiscard]] ParamStore& params() noexcept { return *params_; }
     [[nodiscard]] const std::shared_ptr<ParamStore>& shared_params() const noexcept { return params_; }
@@ -214,6 +228,8 @@ private:
         if (sl.dtype != dtype || !std::equal(sl.dims.begin(), sl.dims.end(), dims.begin(), dims.end()))
             throw Error("Machine::let(\"" + sl.name + "\")", std::string(dtype_name(sl.dtype)) + " " + shape_string(sl.dims),
                         std::string(dtype_name(dtype)) + " " + shape_string(dims));
+        if (sl.bytes && !data)
+            throw Error("Machine::let(\"" + sl.name + "\")", "data for " + std::to_string(sl.size()) + " elements", "a null pointer");
         if (sl.bytes) std::memcpy(ptr_[s], data, sl.bytes);
         bound_[s] = true;
     }
@@ -253,6 +269,116 @@ private:
         if (shown < n) t += ", ... (" + std::to_string(n) + " values)";
         return t + "]";
     }
+    /// Index of the first NaN or infinity among slot s's elements (SIZE_MAX if none or not a float type).
+    std::size_t first_non_finite(std::uint32_t s) const {
+        const Slot& sl = prog_.data().slots[s];
+        const std::size_t n = sl.size();
+        if (sl.dtype == DType::f32) {
+            const auto* p = static_cast<const float*>(ptr_[s]);
+            for (std::size_t i = 0; i < n; ++i)
+                if (!std::isfinite(p[i])) return i;
+        } else if (sl.dtype == DType::f64) {
+            const auto* p = static_cast<const double*>(ptr_[s]);
+            for (std::size_t i = 0; i < n; ++i)
+                if (!std::isfinite(p[i])) return i;
+        }
+        return SIZE_MAX;
+    }
+    /// "NaN at element 3 ([0,1,1]) of" for slot s.
+    std::string bad_element_text(std::uint32_t s, std::size_t i) const {
+        const Slot& sl = prog_.data().slots[s];
+        const double v = sl.dtype == DType::f32 ? double(static_cast<const float*>(ptr_[s])[i]) : static_cast<const double*>(ptr_[s])[i];
+        std::string t = std::isnan(v) ? "NaN" : (v > 0 ? "+inf" : "-inf");
+        t += " at element ";
+        t += std::to_string(i);
+        if (sl.dims.size() > 1) {  // the multi-index too, outermost first
+            std::vector<std::size_t> idx(sl.dims.size());
+            std::size_t rest = i;
+            for (std::size_t k = sl.dims.size(); k-- > 0;) {
+                idx[k] = sl.dims[k] ? rest % sl.dims[k] : 0;
+                rest = sl.dims[k] ? rest / sl.dims[k] : 0;
+            }
+            t += " ";
+            t += detail::dims_text(idx);
+        }
+        return t;
+    }
+    std::string step_text() const {
+        std::string t = "in step ";
+        t += std::to_string(steps_);
+        t += " (run() call ";
+        t += std::to_string(steps_ + 1);
+        t += ")";
+        return t;
+    }
+    /// Anomaly mode, before the first instruction: every bound input and every parameter is finite.
+    void check_leaves() const {
+        const auto& d = prog_.data();
+        for (std::uint32_t s = 0; s < d.slots.size(); ++s) {
+            const Slot& sl = d.slots[s];
+            if (sl.alias_of != UINT32_MAX || !(sl.is_input || sl.home == Home::param)) continue;
+            const std::size_t i = first_non_finite(s);
+            if (i == SIZE_MAX) continue;
+            std::string found = bad_element_text(s, i);
+            found += sl.is_input ? " of input \"" : " of param \"";
+            found += sl.name;
+            found += "\" ";
+            found += std::string(dtype_name(sl.dtype));
+            found += detail::dims_text(sl.dims);
+            found += sl.is_input ? ", as bound with let(), " : ", as the ParamStore holds it, ";
+            found += step_text();
+            throw Error("Machine::run (anomaly check)", "finite inputs and parameters", found);
+        }
+    }
+    /// Anomaly mode, after instruction k: its output is finite.
+    void check_instr(std::size_t k) const {
+        const Instr& ins = prog_.data().instrs[k];
+        const std::size_t i = first_non_finite(ins.out);
+        if (i == SIZE_MAX) return;
+        const Slot& out = prog_.data().slots[ins.out];
+        std::string found = bad_element_text(ins.out, i);
+        found += " of the output of instruction #";
+        found += std::to_string(k);
+        found += " %";
+        found += std::to_string(ins.node);
+        found += " = ";
+        found += op_name(ins.op);
+        if (!out.name.empty()) {
+            found += " \"";
+            found += out.name;
+            found += "\"";
+        }
+        found += " ";
+        found += std::string(dtype_name(out.dtype));
+        found += detail::dims_text(out.dims);
+        if (!ins.note.empty()) {
+            found += " [";
+            found += ins.note;
+            found += "]";
+        }
+        found += ", ";
+        found += step_text();
+        found += "; its inputs were finite:";
+        for (auto in : ins.in) {
+            const Slot& sl = prog_.data().slots[in];
+            found += " %";
+            found += std::to_string(sl.node);
+            if (!sl.name.empty()) {
+                found += " \"";
+                found += sl.name;
+                found += "\"";
+            }
+        }
+        throw Error("Machine::run (anomaly check)", "finite values from every instruction", found);
+    }
+    void run_checked() {
+        const auto& instrs = prog_.data().instrs;
+        void* const* slots = ptr_.data();
+        for (std::size_t k = 0; k < instrs.size(); ++k) {
+            instrs[k].fn(instrs[k], slots);
+            check_instr(k);
+        }
+    }
     void run_profiled() {
         using clock = std::chrono::steady_clock;
         const auto& instrs = prog_.data().instrs;
@@ -261,6 +387,7 @@ private:
             const auto t0 = clock::now();
             instrs[k].fn(instrs[k], slots);
             profile_ns_[k] += std::chrono::duration<double, std::nano>(clock::now() - t0).count();
+            if (anomaly_) check_instr(k);
         }
         ++profile_runs_;
     }
@@ -282,6 +409,7 @@ private:
             if (!out.name.empty()) os << " \"" << out.name << "\"";
             os << "\n" << ins_text;
             os << "     out %" << out.node << " " << value_text(ins.out) << "\n";
+            if (anomaly_) check_instr(k);
         }
     }
 
@@ -289,6 +417,7 @@ private:
     std::vector<double> profile_ns_;  // per instruction; empty when profiling is off
     std::size_t profile_runs_ = 0;
     std::ostream* trace_ = nullptr;
+    bool anomaly_ = false;
     std::size_t trace_max_ = 16;
     std::shared_ptr<ParamStore> params_;
     AlignedBuffer<unsigned char> arena_;
