@@ -73,7 +73,8 @@ TEST_CASE("a negative or NaN eps is an error naming eps", "[nn][optim][errors]")
     CHECK_THROWS_WITH(nn::Adam(*q.m, q.grads, {.eps = -1e-8}), Contains("nn::Adam: eps") && Contains("found -1e-08"));
     CHECK_THROWS_WITH(nn::RMSprop(*q.m, q.grads, {.eps = nan_}), Contains("nn::RMSprop: eps") && Contains("nan"));
     CHECK_THROWS_WITH(nn::Adagrad(*q.m, q.grads, {.eps = -1}), Contains("nn::Adagrad: eps") && Contains("found -1"));
-    CHECK_NOTHROW(nn::Adam(*q.m, q.grads, {.eps = 0.0}));
+    // eps = 0 would turn an exactly-zero gradient into 0 / 0 = NaN (found by the bad-input inventory)
+    CHECK_THROWS_WITH(nn::Adam(*q.m, q.grads, {.eps = 0.0}), Contains("nn::Adam: eps: expected a finite value > 0") && Contains("found 0"));
 }
 
 TEST_CASE("Nesterov momentum needs momentum > 0 and no dampening", "[nn][optim][errors]") {

@@ -52,6 +52,17 @@ inline GradcheckResult gradcheck_ir(const GradcheckBuild& build, const std::vect
     Graph g;
     std::vector<NodeId> xs;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
+        std::size_t n = 1;
+        for (auto d : inputs[i].dims) n *= d;
+        const std::size_t have = inputs[i].is_int ? inputs[i].ints.size() : inputs[i].values.size();
+        if (have != n) {
+            std::string where = "gradcheck: input ";
+            where += std::to_string(i);
+            throw Error(where, std::to_string(n) + (inputs[i].is_int ? " ints" : " values") + " for dims " + shape_string(inputs[i].dims),
+                        std::to_string(have));
+        }
+    }
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
         std::string name = "x";  // appended: `"x" + to_string(i)` trips GCC 12's -Wrestrict at -O2 (PR 105329)
         name += std::to_string(i);
         xs.push_back(g.input(name, inputs[i].is_int ? DType::i32 : DType::f64, inputs[i].dims));

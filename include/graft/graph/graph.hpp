@@ -68,6 +68,9 @@ public:
         n.dims = std::move(dims);
         n.name = std::move(name);
         const std::size_t bytes = n.size() * dtype_size(dtype);
+        if (bytes && !data)
+            throw Error("Graph::constant" + (n.name.empty() ? std::string() : "(\"" + n.name + "\")"),
+                        "data for " + std::to_string(n.size()) + " elements", "a null pointer");
         AlignedBuffer<unsigned char> buf(bytes);
         if (bytes) std::memcpy(buf.data(), data, bytes);
         n.constant = constants_.size();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "graph.hpp"
@@ -41,6 +42,7 @@ inline NodeId transpose(Graph& g, NodeId a, std::vector<std::size_t> perm) {
 /// Swap the last two axes (a matrix transpose, batched).
 inline NodeId transpose_last2(Graph& g, NodeId a) {
     const std::size_t r = g.node(a).dims.size();
+    if (r < 2) throw Error("ir::transpose_last2", "a value of rank >= 2", "rank " + std::to_string(r));
     std::vector<std::size_t> p(r);
     for (std::size_t i = 0; i < r; ++i) p[i] = i;
     std::swap(p[r - 1], p[r - 2]);

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <concepts>
 #include <cstddef>
+#include <limits>
+#include <string>
 #include <type_traits>
 
 #include "../core/shape_rules.hpp"
@@ -66,6 +68,10 @@ template <class T>
 T checked_div(T x, T y) {
     if constexpr (std::is_integral_v<T>) {
         if (y == T(0)) throw Error("graft::operator/", "a non-zero integer divisor", "0");
+        if constexpr (std::is_signed_v<T>)
+            if (y == T(-1) && x == std::numeric_limits<T>::min())
+                throw Error("graft::operator/", "a quotient the integer type holds",
+                            std::to_string(x) + " / -1, which overflows");
     }
     return static_cast<T>(x / y);
 }

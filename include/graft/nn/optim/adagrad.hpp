@@ -25,7 +25,7 @@ public:
         check_hyper("Adagrad", "lr_decay", o.lr_decay, 0.0);
         check_hyper("Adagrad", "weight_decay", o.weight_decay, 0.0);
         check_hyper("Adagrad", "initial_accumulator_value", o.initial_accumulator_value, 0.0);
-        check_hyper("Adagrad", "eps", o.eps, 0.0);
+        check_eps("Adagrad", o.eps);
         for (auto& b : bound_state())
             with_typed(b, [&](auto* p, const auto*) {
                 using T = std::remove_pointer_t<decltype(p)>;

@@ -29,7 +29,7 @@ protected:
         : Optimizer(name, m, pg, o.lr, 2), o_(o), decoupled_(decoupled) {
         check_hyper(name, "beta1", o.beta1, 0.0, 1.0, true);
         check_hyper(name, "beta2", o.beta2, 0.0, 1.0, true);
-        check_hyper(name, "eps", o.eps, 0.0);
+        check_eps(name, o.eps);
         check_hyper(name, "weight_decay", o.weight_decay, 0.0);
     }
 

@@ -90,6 +90,13 @@ inline void check_hyper(const char* opt, const char* name, double v, double lo, 
     }
 }
 
+/// eps of Adam, RMSprop and Adagrad: finite and > 0 (with eps = 0 a zero gradient gives 0 / 0 = NaN).
+inline void check_eps(const char* opt, double eps) {
+    check_hyper(opt, "eps", eps, 0.0);
+    if (eps == 0.0)
+        throw Error(std::string("nn::") + opt + ": eps", "a finite value > 0 (with eps = 0 a zero gradient makes 0 / 0 = NaN)", "0");
+}
+
 /// The shared part of every optimizer: bound buffers, the learning rate, the step count, clipping.
 class Optimizer {
 public:

@@ -24,7 +24,7 @@ class RMSprop final : public Optimizer {
 public:
     RMSprop(Machine& m, const ParamGrads& pg, RMSpropOptions o = {}) : Optimizer("RMSprop", m, pg, o.lr, 3), o_(o) {
         check_hyper("RMSprop", "alpha", o.alpha, 0.0, 1.0);
-        check_hyper("RMSprop", "eps", o.eps, 0.0);
+        check_eps("RMSprop", o.eps);
         check_hyper("RMSprop", "weight_decay", o.weight_decay, 0.0);
         check_hyper("RMSprop", "momentum", o.momentum, 0.0);
     }
