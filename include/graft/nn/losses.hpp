@@ -36,7 +36,11 @@ auto nll(const L& log_probs, const Y& labels, Reduction r = Reduction::mean) {
     static_assert(S::rank == 2, "graft::nn::nll: log-probabilities are [batch, classes]");
     static_assert(std::is_same_v<typename Y::value_type, std::int32_t>, "graft::nn::nll: labels are int32");
     static_assert(std::is_same_v<typename Y::shape_type, Shape<S::dims[0]>>, "graft::nn::nll: one label per row");
-    const auto picked = sum<1>(one_hot<S::dims[1], typename L::value_type>(labels) * log_probs);
+    using T = typename L::value_type;
+    // where(one_hot, logp, 0), not one_hot * logp: a masked class (logit -inf, logp -inf) away from the
+    // label must give 0, and 0 * -inf would be NaN
+    const Var<T, Shape<>> zero(log_probs.graph(), log_probs.graph().scalar_constant(dtype_of<T>, 0.0));
+    const auto picked = sum<1>(where(one_hot<S::dims[1], T>(labels), log_probs, zero));
     return detail::reduce_loss(-picked, r);
 }
 

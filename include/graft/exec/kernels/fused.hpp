@@ -129,11 +129,21 @@ GRAFT_FUSED_MAP(FCopy, x);
 GRAFT_FUSED_MAP(FClamp, x.max(k0).min(k1));
 GRAFT_FUSED_MAP(FNeg, -x);
 GRAFT_FUSED_MAP(FExp, x.exp());
-GRAFT_FUSED_MAP(FLog, x.log());
+struct FLog {  // apply_unary's formula (exact for subnormal arguments), x and y may alias
+    template <class X, class Y, class T>
+    void operator()(const X& x, Y& y, T, T) const {
+        log_array(x.data(), y.data(), static_cast<std::size_t>(x.size()));
+    }
+};
 GRAFT_FUSED_MAP(FLog1p, x.log1p());
 GRAFT_FUSED_MAP(FExpm1, x.expm1());
 GRAFT_FUSED_MAP(FTanh, x.tanh());
-GRAFT_FUSED_MAP(FSigmoid, x.logistic());
+struct FSigmoid {  // apply_unary's formula (accurate where sigmoid is small), x and y may alias
+    template <class X, class Y, class T>
+    void operator()(const X& x, Y& y, T, T) const {
+        sigmoid_array(x.data(), y.data(), static_cast<std::size_t>(x.size()));
+    }
+};
 GRAFT_FUSED_MAP(FSoftplus, x.max(decltype(k0)(0)) + (-x.abs()).exp().log1p());
 GRAFT_FUSED_MAP(FRelu, x.max(decltype(k0)(0)));
 GRAFT_FUSED_MAP(FSqrt, x.sqrt());
@@ -277,8 +287,7 @@ void matmul_bias_act(const Instr& ins, void* const* s) {
             case Epilogue::relu: a = a.max(T(0)); break;
             case Epilogue::tanh: a = a.tanh(); break;
             case Epilogue::sigmoid:
-                a = a.logistic();
-                detail::flush_subnormal(y, len);
+                detail::sigmoid_array(y, y, len);
                 break;
         }
     }

@@ -38,7 +38,7 @@ private:
             T* buf = reinterpret_cast<T*>(b.state[2].data());
             const T a = static_cast<T>(o_.alpha), eps = static_cast<T>(o_.eps), wd = static_cast<T>(o_.weight_decay);
             const T mu = static_cast<T>(o_.momentum), lr_ = static_cast<T>(lr);
-            // per element: g' = g + wd p; sq = a sq + (1 - a) g'^2; avg = sqrt(sq [- ga^2, ga = a ga + (1 - a) g']) + eps;
+            // per element: g' = g + wd p; sq = a sq + (1 - a) g'^2; avg = sqrt(sq [- ga^2 clamped at 0, ga = a ga + (1 - a) g']) + eps;
             // p -= lr g' / avg, or with momentum buf = mu buf + g' / avg, p -= lr buf
             Eigen::Array<T, 256, 1> gi, avg;  // one block of g' and of the denominator
             for_blocks(b.n, [&](std::size_t i, std::size_t len) {
@@ -51,7 +51,9 @@ private:
                 SQ = a * SQ + (T(1) - a) * gb * gb;
                 if (o_.centered) {
                     GA = a * GA + (T(1) - a) * gb;
-                    ab = (SQ - GA * GA).sqrt() + eps;
+                    // sq - ga^2 is a variance: >= 0 exactly, but it can round below 0 when the gradient is
+                    // nearly constant (sqrt would give NaN; clamped as PyTorch's addcmul_ path is not)
+                    ab = (SQ - GA * GA).max(T(0)).sqrt() + eps;
                 } else {
                     ab = SQ.sqrt() + eps;
                 }
