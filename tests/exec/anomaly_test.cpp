@@ -15,19 +15,12 @@
 #include <graft/graph.hpp>
 #include <graft/passes.hpp>
 
+#include "support/files.hpp"
+
 using namespace graft;
 using Catch::Matchers::Contains;
 
 namespace {
-
-std::string anomaly_error_of(Machine& m) {
-    try {
-        m.run();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "no error";
-}
 
 CompileOptions anomaly_no_passes() {
     CompileOptions o;
@@ -52,7 +45,7 @@ TEST_CASE("anomaly mode names the instruction that made a NaN: log(0 - x) for a 
     m.run();
     CHECK(m.steps() == 2);
     m.let(x, bad);
-    const std::string msg = anomaly_error_of(m);
+    const std::string msg = graft_test::error_of([&] { m.run(); });
     CHECK_THAT(msg, Contains("graft::Error: Machine::run (anomaly check): expected finite values from every instruction, found NaN "
                              "at element 4 [1,1] of the output of instruction #1 %"));
     CHECK_THAT(msg, Contains(" = log \"logneg\" f32[2,3], in step 2 (run() call 3); its inputs were finite: %"));
@@ -83,7 +76,7 @@ TEST_CASE("anomaly mode catches an overflow to infinity: exp(x) for x = 1000", "
     Machine m(compile(g, anomaly_no_passes(), y));
     m.set_anomaly_check(true);
     m.let(x, Tensor<double, Shape<3>>{1.0, 1000.0, 2.0});
-    CHECK_THAT(anomaly_error_of(m), Contains("found +inf at element 1 of the output of instruction #0 %" + std::to_string(y.id() - 1) +
+    CHECK_THAT(graft_test::error_of([&] { m.run(); }), Contains("found +inf at element 1 of the output of instruction #0 %" + std::to_string(y.id() - 1) +
                                              " = exp f64[3], in step 0 (run() call 1)"));
 }
 
@@ -96,12 +89,12 @@ TEST_CASE("anomaly mode refuses a NaN bound as an input and a NaN in a param bef
     m.set_anomaly_check(true);
     const float nan = std::numeric_limits<float>::quiet_NaN();
     m.let(x, Tensor<float, Shape<2, 2>>{{1, 2}, {nan, 4}});
-    CHECK(anomaly_error_of(m) ==
+    CHECK(graft_test::error_of([&] { m.run(); }) ==
           "graft::Error: Machine::run (anomaly check): expected finite inputs and parameters, found NaN at element 2 [1,0] of input "
           "\"x\" f32[2,2], as bound with let(), in step 0 (run() call 1)");
     m.let(x, Tensor<float, Shape<2, 2>>{{1, 2}, {3, 4}});
     m.param(w)(0, 1) = -std::numeric_limits<float>::infinity();  // a diverged optimizer update, say
-    CHECK(anomaly_error_of(m) ==
+    CHECK(graft_test::error_of([&] { m.run(); }) ==
           "graft::Error: Machine::run (anomaly check): expected finite inputs and parameters, found -inf at element 1 [0,1] of param "
           "\"w\" f32[2,2], as the ParamStore holds it, in step 0 (run() call 1)");
     m.param(w)(0, 1) = 0.5f;
@@ -120,7 +113,7 @@ TEST_CASE("anomaly mode finds a gradient that is infinite: d sqrt(x)/dx at x = 0
     m.run();
     CHECK(m.value(gx)[0] == Approx(0.25));
     m.let(x, Tensor<double, Shape<3>>{4.0, 0.0, 9.0});
-    const std::string msg = anomaly_error_of(m);
+    const std::string msg = graft_test::error_of([&] { m.run(); });
     // the forward pass is finite (sqrt(0) = 0); the first infinity is in the VJP, 0.5 / sqrt(x)
     CHECK_THAT(msg, Contains("found +inf at element 1 of the output of instruction #"));
     CHECK_THAT(msg, Contains("in step 1 (run() call 2)"));
@@ -138,7 +131,7 @@ TEST_CASE("anomaly mode names a fused instruction and the ops it stands for", "[
     v.fill(1.0f);
     v[6] = -3.0f;  // log(-5)
     m.let(x, v);
-    const std::string msg = anomaly_error_of(m);
+    const std::string msg = graft_test::error_of([&] { m.run(); });
     CHECK_THAT(msg, Contains("found NaN at element 6 of the output of instruction #0 %"));
     CHECK_THAT(msg, Contains(" = fused f32[8] [") && Contains("log"));
 }

@@ -12,7 +12,6 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -24,21 +23,10 @@
 #include <graft/passes.hpp>
 #include <graft/tensor.hpp>
 
+#include "support/files.hpp"
+
 using namespace graft;
 using Catch::Matchers::Contains;
-
-namespace {
-
-std::string fuzzfind_error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "no error";
-}
-
-}  // namespace
 
 TEST_CASE("fuzz finding: argmax, softmax and log_softmax refuse all_axes, which only reductions have", "[exec][fuzz]") {
     Graph g;
@@ -47,10 +35,10 @@ TEST_CASE("fuzz finding: argmax, softmax and log_softmax refuse all_axes, which 
     at.axis = 3;
     at.keepdims = true;
     at.all_axes = true;
-    CHECK(fuzzfind_error_of([&] { (void)g.add(OpKind::argmax, {x}, at); }) ==
+    CHECK(graft_test::error_of([&] { (void)g.add(OpKind::argmax, {x}, at); }) ==
           "graft::Error: graph op argmax: expected one axis (attrs.axis; all_axes unset), found all_axes set");
-    CHECK_THAT(fuzzfind_error_of([&] { (void)g.add(OpKind::softmax, {x}, at); }), Contains("graph op softmax: expected one axis"));
-    CHECK_THAT(fuzzfind_error_of([&] { (void)g.add(OpKind::log_softmax, {x}, at); }), Contains("graph op log_softmax: expected one axis"));
+    CHECK_THAT(graft_test::error_of([&] { (void)g.add(OpKind::softmax, {x}, at); }), Contains("graph op softmax: expected one axis"));
+    CHECK_THAT(graft_test::error_of([&] { (void)g.add(OpKind::log_softmax, {x}, at); }), Contains("graph op log_softmax: expected one axis"));
     at.all_axes = false;  // the same call along axis 3 computes what the reference computes
     const NodeId am = g.add(OpKind::argmax, {x}, at);
     Machine m(compile(g, std::span<const NodeId>(&am, 1)));
@@ -68,10 +56,10 @@ TEST_CASE("fuzz finding: the untyped clamp refuses lo > hi and NaN bounds, as gr
     Attrs at;
     at.scalar = 4;
     at.scalar2 = 0;
-    CHECK(fuzzfind_error_of([&] { (void)g.add(OpKind::clamp, {x}, at); }) ==
+    CHECK(graft_test::error_of([&] { (void)g.add(OpKind::clamp, {x}, at); }) ==
           "graft::Error: graph op clamp: expected bounds lo <= hi, found lo 4.000000 > hi 0.000000");
     at.scalar = std::numeric_limits<double>::quiet_NaN();
-    CHECK_THAT(fuzzfind_error_of([&] { (void)g.add(OpKind::clamp, {x}, at); }), Contains("expected bounds lo <= hi"));
+    CHECK_THAT(graft_test::error_of([&] { (void)g.add(OpKind::clamp, {x}, at); }), Contains("expected bounds lo <= hi"));
     at.scalar = -1;
     at.scalar2 = 1;
     CHECK_NOTHROW(g.add(OpKind::clamp, {x}, at));

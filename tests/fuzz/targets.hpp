@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // tests/fuzz/targets.hpp: the bodies of graft's fuzz targets, shared by the libFuzzer drivers
-// (tests/fuzz/fuzz_*.cpp, built with clang -fsanitize=fuzzer,address,undefined by tools/fuzz.sh) and by
+// (tests/fuzz/fuzz_main.cpp, built per target with clang -fsanitize=fuzzer,address,undefined by tools/fuzz.sh) and by
 // the replay tests (tests/io/fuzz_replay_test.cpp, tests/passes/fuzz_replay_test.cpp), which run every
 // seed and every saved crash through them in the normal and the ASan test suites.
 //

@@ -14,21 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "support/files.hpp"
 #include "support/scratch_dir.hpp"
 
 using namespace graft;
 using Catch::Matchers::Contains;
 
 namespace {
-
-std::string csvw_error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "no error";
-}
 
 bool csvw_bitwise_same(const io::CsvTable& a, const io::CsvTable& b) {
     if (a.columns != b.columns || a.rows != b.rows || a.cols != b.cols || a.values.size() != b.values.size()) return false;
@@ -102,23 +94,23 @@ TEST_CASE("write_csv of a float tensor reads back as the same floats; of a table
     CHECK(csvw_slurp(p) == "k\n1\n2\n");
     CHECK(dir.entries() == std::vector<std::string>{"x.csv"});  // the temporary was renamed, nothing left over
     // a failed write leaves the previous file as it was
-    CHECK_THAT(csvw_error_of([&] { io::write_csv(p, io::CsvTable{{"k"}, 2, 1, {1}}); }), Contains("write_csv: " + p));
+    CHECK_THAT(graft_test::error_of([&] { io::write_csv(p, io::CsvTable{{"k"}, 2, 1, {1}}); }), Contains("write_csv: " + p));
     CHECK(csvw_slurp(p) == "k\n1\n2\n");
-    CHECK_THAT(csvw_error_of([&] { io::write_csv(dir.file("missing/x.csv"), t); }), Contains("No such file or directory"));
+    CHECK_THAT(graft_test::error_of([&] { io::write_csv(dir.file("missing/x.csv"), t); }), Contains("No such file or directory"));
 }
 
 TEST_CASE("format_csv refuses an inconsistent table, a NUL in a name and a delimiter parse_csv refuses", "[io][csv][csv-write]") {
-    CHECK(csvw_error_of([] { (void)io::format_csv(io::CsvTable{{"a", "b"}, 2, 2, {1, 2, 3}}); }) ==
+    CHECK(graft_test::error_of([] { (void)io::format_csv(io::CsvTable{{"a", "b"}, 2, 2, {1, 2, 3}}); }) ==
           "graft::Error: format_csv: expected 2 x 2 values, found 3");
-    CHECK(csvw_error_of([] { (void)io::format_csv(io::CsvTable{{"a"}, 1, 2, {1, 2}}); }) ==
+    CHECK(graft_test::error_of([] { (void)io::format_csv(io::CsvTable{{"a"}, 1, 2, {1, 2}}); }) ==
           "graft::Error: format_csv: expected a name for each of the 2 columns (options.header is on), found 1 name");
-    CHECK(csvw_error_of([] { (void)io::format_csv(io::CsvTable{{}, 0, 0, {}}); }) ==
+    CHECK(graft_test::error_of([] { (void)io::format_csv(io::CsvTable{{}, 0, 0, {}}); }) ==
           "graft::Error: format_csv: expected a name for each of the 0 columns (options.header is on), found 0 names");
     CHECK(io::format_csv(io::CsvTable{{}, 0, 0, {}}, {.header = false}).empty());
-    CHECK(csvw_error_of([] { (void)io::format_csv(io::CsvTable{{}, 2, 0, {}}, {.header = false}); }) ==
+    CHECK(graft_test::error_of([] { (void)io::format_csv(io::CsvTable{{}, 2, 0, {}}, {.header = false}); }) ==
           "graft::Error: format_csv: expected at least one column in a table with rows, found 2 rows of 0 columns");
-    CHECK(csvw_error_of([] { (void)io::format_csv(io::CsvTable{{std::string("a\0b", 3)}, 0, 1, {}}); }) ==
+    CHECK(graft_test::error_of([] { (void)io::format_csv(io::CsvTable{{std::string("a\0b", 3)}, 0, 1, {}}); }) ==
           "graft::Error: format_csv: expected column names without NUL bytes, found an embedded NUL in the name \"a\\0b\"");
-    CHECK(csvw_error_of([] { (void)io::format_csv(io::CsvTable{{"a"}, 1, 1, {1}}, {.header = true, .delimiter = '"'}); }) ==
+    CHECK(graft_test::error_of([] { (void)io::format_csv(io::CsvTable{{"a"}, 1, 1, {1}}, {.header = true, .delimiter = '"'}); }) ==
           "graft::Error: format_csv: expected a delimiter other than '\"', CR, LF and NUL, found delimiter \"\"\"");
 }

@@ -180,7 +180,7 @@ FusedFn<T> fused_fn(OpKind op, double c) {
         case OpKind::log1p: return fused_map<T, FLog1p>;
         case OpKind::expm1: return fused_map<T, FExpm1>;
         case OpKind::tanh: return fused_map<T, FTanh>;
-        case OpKind::sigmoid: return fused_map<T, FSigmoid, true>;
+        case OpKind::sigmoid: return fused_map<T, FSigmoid>;  // sigmoid_array flushes itself
         case OpKind::softplus: return fused_map<T, FSoftplus, true>;
         case OpKind::relu: return fused_map<T, FRelu>;
         case OpKind::sqrt: return fused_map<T, FSqrt>;
