@@ -5,8 +5,8 @@
 // a pure description that several machines (and programs) can share.
 #include <graft/graft.hpp>
 
-#include <cstdlib>
-#include <fstream>
+#include "teaching.hpp"
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -14,19 +14,9 @@
 using graft::Shape;
 using graft::Tensor;
 
-namespace {
-// Writes the graph picture as <stem>.dot in the current directory and, when Graphviz is installed,
-// renders <stem>.svg next to it (the SVG note goes to stderr so stdout stays the same everywhere).
-void write_picture(const std::string& stem, const std::string& dot_text) {
-    std::ofstream(stem + ".dot") << dot_text;
-    std::cout << "wrote " << stem << ".dot\n";
-    if (std::system("command -v dot > /dev/null 2>&1") == 0 &&
-        std::system(("dot -Tsvg " + stem + ".dot -o " + stem + ".svg").c_str()) == 0)
-        std::clog << "rendered " << stem << ".svg\n";
-}
-}  // namespace
-
-int main() {
+int main(int argc, char** argv) {
+    // --dot DIR writes the pictures of the graph (teaching.hpp)
+    const teaching::Pictures pics("02_first_graph", argc, argv);
     // g := gorgonia.NewGraph()
     graft::Graph g;
 
@@ -63,6 +53,7 @@ int main() {
     // The compiled tape, with each value's place in the machine's arena.
     std::cout << machine.program().dump();
 
-    // A picture of the graph: dot -Tsvg 02_first_graph.dot -o 02_first_graph.svg
-    write_picture("02_first_graph", graft::to_dot(g, {"z = x + y", {z.id()}}));
+    // With --dot DIR: DIR/02_first_graph.forward.dot and .passes.dot (and .svg when Graphviz is installed).
+    pics.forward(g, {z.id()}, "z = x + y");
+    pics.after_passes(g, {z.id()}, "z = x + y, after passes::standard()");
 }

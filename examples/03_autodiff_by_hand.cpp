@@ -8,6 +8,8 @@
 // by hand with the chain rule.
 #include <graft/graft.hpp>
 
+#include "teaching.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -15,7 +17,9 @@
 using graft::Shape;
 using graft::Tensor;
 
-int main() {
+int main(int argc, char** argv) {
+    // --dot DIR also writes the graph before and after grad() and after the passes (teaching.hpp)
+    const teaching::Pictures pics("03_autodiff_by_hand", argc, argv);
     graft::Graph g;
     auto x = g.input<double>("x");  // rank-0 (scalar) inputs
     auto y = g.input<double>("y");
@@ -24,12 +28,15 @@ int main() {
     auto f = tanh(v).named("f");
 
     std::cout << "The forward graph of f(x, y) = tanh(x*y + y):\n" << graft::print(g);
+    pics.forward(g, {f.id()}, "f = tanh(x*y + y)");
 
     // grad() appends the reverse sweep. It visits f, v, u in reverse topological order; each visit adds
     // the VJP nodes of that op, fed with the node's adjoint (df/dnode), and sums adjoints that meet
     // (y is used twice, so df/dy is a sum of two contributions).
     const auto first_new = static_cast<graft::NodeId>(g.size());
     auto [dx, dy] = graft::grad(f, x, y);
+    pics.backward(g, {f.id(), dx.id(), dy.id()}, first_new, "f = tanh(x*y + y) and its reverse sweep (blue)");
+    pics.after_passes(g, {f.id(), dx.id(), dy.id()}, "f and its gradients after passes::standard()");
     std::cout << "\ngrad(f, x, y) appended the reverse sweep:\n";
     for (graft::NodeId id = first_new; id < g.size(); ++id) std::cout << graft::print_node(g, g.node(id)) << '\n';
     std::cout << "Read from the seed down (grad returned %" << dx.id() << " as df/dx and %" << dy.id() << " as df/dy):\n"

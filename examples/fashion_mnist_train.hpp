@@ -15,6 +15,7 @@
 #pragma once
 
 #include "fashion_mnist_model.hpp"  // the models, data files and checkpoint names
+#include "teaching.hpp"             // --dot DIR: the pictures of the training graph
 
 #include <algorithm>
 #include <chrono>
@@ -41,7 +42,7 @@ struct TrainConfig {
     double lr = 1e-3;
 };
 
-/// The command line: [--data DIR] [--epochs N] [--out DIR] [--resume] [--limit BATCHES] [--lr LR].
+/// The command line: [--data DIR] [--epochs N] [--out DIR] [--resume] [--limit BATCHES] [--lr LR] [--dot DIR].
 struct Args {
     std::string data = kDefaultData;
     std::size_t epochs = 10;
@@ -49,6 +50,7 @@ struct Args {
     bool resume = false;
     std::size_t limit = 0;  // train on at most this many batches per epoch (0: all) — for smoke runs
     double lr = 1e-3;
+    std::string dot;        // write the graph pictures here (teaching.hpp); empty: none
 };
 
 inline Args parse(int argc, char** argv, const TrainConfig& cfg) {
@@ -68,10 +70,11 @@ inline Args parse(int argc, char** argv, const TrainConfig& cfg) {
         else if (s == "--resume") a.resume = true;
         else if (s == "--limit") a.limit = std::stoul(value("--limit"));
         else if (s == "--lr") a.lr = std::stod(value("--lr"));
+        else if (s == "--dot") a.dot = value("--dot");
         else if (s == "--help" || s == "-h") {
-            std::cout << "usage: " << program << " [--data DIR] [--epochs N] [--out DIR] [--resume] [--limit BATCHES] [--lr LR]\n";
+            std::cout << "usage: " << program << " [--data DIR] [--epochs N] [--out DIR] [--resume] [--limit BATCHES] [--lr LR] [--dot DIR]\n";
             std::exit(0);
-        } else throw Error(program, "--data, --epochs, --out, --resume, --limit or --lr", s);
+        } else throw Error(program, "--data, --epochs, --out, --resume, --limit, --lr or --dot", s);
     }
     return a;
 }
@@ -117,7 +120,12 @@ int train_main(int argc, char** argv, const TrainConfig& cfg) try {
     Model<kBatch> model(g, true);
     auto y = g.input<std::int32_t, kBatch>("y");
     auto loss = nn::cross_entropy(model.logits, y);
+    const teaching::Pictures pics(cfg.program, args.dot);
+    pics.forward(g, {loss.id()}, std::string(cfg.program) + ": forward graph and loss");
+    const auto first_backward = static_cast<NodeId>(g.size());
     auto grads = nn::param_grads(loss, model);
+    pics.backward(g, grads.outputs(loss), first_backward, std::string(cfg.program) + ": forward + backward (reverse sweep in blue)");
+    pics.after_passes(g, grads.outputs(loss), std::string(cfg.program) + ": the training graph after passes::standard()");
     // passes::standard() simplifies, folds, merges and fuses the graph before lowering (docs/passes.md)
     const CompileOptions optimized{.pipeline = passes::standard()};
     Machine train(compile(g, grads.outputs(loss), optimized));

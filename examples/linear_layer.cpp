@@ -5,29 +5,19 @@
 // fixed multiples of 1/64 so that every sum is exact and the printed result is the same on every machine.
 #include <graft/graft.hpp>
 
+#include "teaching.hpp"
+
 #include <algorithm>
 #include <cstddef>
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <string>
 
 using graft::Shape;
 using graft::Tensor;
 
-namespace {
-// Writes the graph picture as <stem>.dot in the current directory and, when Graphviz is installed,
-// renders <stem>.svg next to it (the SVG note goes to stderr so stdout stays the same everywhere).
-void write_picture(const std::string& stem, const std::string& dot_text) {
-    std::ofstream(stem + ".dot") << dot_text;
-    std::cout << "wrote " << stem << ".dot\n";
-    if (std::system("command -v dot > /dev/null 2>&1") == 0 &&
-        std::system(("dot -Tsvg " + stem + ".dot -o " + stem + ".svg").c_str()) == 0)
-        std::clog << "rendered " << stem << ".svg\n";
-}
-}  // namespace
-
-int main() {
+int main(int argc, char** argv) {
+    // --dot DIR writes the pictures of the graph (teaching.hpp)
+    const teaching::Pictures pics("linear_layer", argc, argv);
     constexpr std::size_t batch = 4, in = 784, out = 10;  // 28x28 pixels -> 10 classes
 
     // Gorgonia (seed): x := NewTensor(g, dt, 2, WithShape(1, 784)); w := NewMatrix(g, dt, WithShape(784, 10));
@@ -85,5 +75,6 @@ int main() {
     // The costs are known before running: arena bytes, parameter bytes, FLOPs per run.
     std::cout << prog.dump();
 
-    write_picture("linear_layer", graft::to_dot(g, {"relu(x·W + b)", {y.id()}}));
+    pics.forward(g, {y.id()}, "relu(x·W + b)");
+    pics.after_passes(g, {y.id()}, "relu(x·W + b), after passes::standard()");
 }

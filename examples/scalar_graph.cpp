@@ -4,27 +4,17 @@
 // The compiled program is reused: bind new values and run again, nothing is rebuilt or reallocated.
 #include <graft/graft.hpp>
 
-#include <cstdlib>
-#include <fstream>
+#include "teaching.hpp"
+
 #include <iostream>
 #include <string>
 
 using graft::Shape;
 using graft::Tensor;
 
-namespace {
-// Writes the graph picture as <stem>.dot in the current directory and, when Graphviz is installed,
-// renders <stem>.svg next to it (the SVG note goes to stderr so stdout stays the same everywhere).
-void write_picture(const std::string& stem, const std::string& dot_text) {
-    std::ofstream(stem + ".dot") << dot_text;
-    std::cout << "wrote " << stem << ".dot\n";
-    if (std::system("command -v dot > /dev/null 2>&1") == 0 &&
-        std::system(("dot -Tsvg " + stem + ".dot -o " + stem + ".svg").c_str()) == 0)
-        std::clog << "rendered " << stem << ".svg\n";
-}
-}  // namespace
-
-int main() {
+int main(int argc, char** argv) {
+    // --dot DIR writes the pictures of the graph (teaching.hpp)
+    const teaching::Pictures pics("scalar_graph", argc, argv);
     // g := gorgonia.NewGraph()
     graft::Graph g;
 
@@ -64,5 +54,6 @@ int main() {
     const double z_value = m.value(z).item();
     std::cout << "z.item() = " << z_value << '\n';  // z.item() = 12.5
 
-    write_picture("scalar_graph", graft::to_dot(g, {"z = x + y (scalars)", {z.id()}}));
+    pics.forward(g, {z.id()}, "z = x + y (scalars)");
+    pics.after_passes(g, {z.id()}, "z = x + y (scalars), after passes::standard()");
 }

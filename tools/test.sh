@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # tools/test.sh: builds and runs graft's whole test suite, the command the README and CI use.
-#   1. Release build of tests, examples and benchmarks; every test in CTest.
+#   1. Release build of tests, examples and benchmarks; every test in CTest (with the docs tests: the
+#      pasted outputs of docs/ checked against the examples, and the Doxygen API reference without warnings).
 #   2. The same tests built with ASan+UBSan (-O1, asserts on), unless GRAFT_SKIP_SANITIZE=1.
 #   3. The concurrency room built with ThreadSanitizer (-O1, asserts on), unless GRAFT_SKIP_TSAN=1.
 # OPENBLAS_* variables in the environment are passed through untouched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/deps.sh dataset-fashion-mnist
+tools/deps.sh dataset-fashion-mnist doxygen graphviz
 jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$jobs"

@@ -136,3 +136,30 @@ TEST_CASE("to_dot(g) labels every node and draws every edge from operand to user
     std::filesystem::remove(in);
     std::filesystem::remove(out);
 }
+
+TEST_CASE("to_dot(g) with backward_from fills the nodes from that id on blue and draws the others as before", "[graph][dot]") {
+    Graph g;
+    auto x = g.input<double>("x");
+    auto w = g.param<double>("w", init::constant(2.0));
+    auto f = tanh(x * w).named("f");
+    const auto first_backward = static_cast<NodeId>(g.size());
+    // stand-ins for a reverse sweep (the graph room has no grad()): a constant seed and two ops
+    const NodeId seed = g.scalar_constant(DType::f64, 1.0);
+    auto dw = ((1.0 - f * f) * x * Var<double, Shape<>>(g, seed)).named("df/dw");
+    const std::string plain = to_dot(g, {.title = "f", .outputs = {f.id(), dw.id()}});
+    const std::string dot = to_dot(g, {.title = "f", .outputs = {f.id(), dw.id()}, .backward_from = first_backward});
+    CHECK(plain.find("#bbdefb") == std::string::npos);
+    // forward nodes are drawn exactly as without the option
+    for (NodeId id = 0; id < first_backward; ++id) {
+        const std::string tag = graft_test::cat("  n", std::to_string(id), " [");
+        const auto line = [&](const std::string& s) { const auto p = s.find(tag); return s.substr(p, s.find('\n', p) - p); };
+        CHECK(line(dot) == line(plain));
+    }
+    // every node of the reverse sweep is filled blue, the gradient output keeps its double border
+    std::size_t blue = 0;
+    for (std::size_t p = dot.find("#bbdefb"); p != std::string::npos; p = dot.find("#bbdefb", p + 1)) ++blue;
+    CHECK(blue == g.size() - first_backward);
+    CHECK_THAT(dot, Contains(graft_test::cat("  n", std::to_string(seed), " [label=\"%", std::to_string(seed), " constant\\nf64[]\", shape=note, style=filled, fillcolor=\"#bbdefb\"];")));
+    const auto p = dot.find(graft_test::cat("  n", std::to_string(dw.id()), " ["));
+    CHECK_THAT(dot.substr(p, dot.find('\n', p) - p), Contains("fillcolor=\"#bbdefb\", peripheries=2"));
+}

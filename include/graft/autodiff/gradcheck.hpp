@@ -21,23 +21,25 @@
 
 namespace graft {
 
+/// Tolerances and step of gradcheck; the defaults suit smooth ops in double precision.
 struct GradcheckOptions {
     double eps = 1e-6;    ///< finite-difference step
     double atol = 1e-6;   ///< |analytic - numeric| <= atol + rtol * |numeric|
-    double rtol = 1e-4;
+    double rtol = 1e-4;   ///< relative tolerance, multiplied by |numeric| (see atol)
     std::uint64_t seed = 1234;  ///< for the projection direction of non-scalar outputs
 };
 
 /// One input of an untyped gradcheck: f64 values to differentiate, or i32 values held fixed (labels).
 struct GradcheckInput {
-    Dims dims;
+    Dims dims;                       ///< the input's dims; values (or ints) must hold their product, else graft::Error
     std::vector<double> values;      ///< f64 inputs
     std::vector<std::int32_t> ints;  ///< i32 inputs (not differentiated)
-    bool is_int = false;
+    bool is_int = false;             ///< true: an i32 input read from ints; false: an f64 input read from values
 };
 
+/// What gradcheck found: pass/fail, the largest error and the first failing element.
 struct GradcheckResult {
-    bool ok = true;
+    bool ok = true;            ///< every partial derivative within atol + rtol * |numeric|
     double max_abs_error = 0;  ///< over all checked elements
     std::size_t checked = 0;   ///< number of partial derivatives compared
     std::string worst;         ///< where the largest violation (or error) happened
@@ -172,6 +174,7 @@ GradcheckResult gradcheck(F fn, const GradcheckOptions& opt, const X&... inputs)
     };
     return gradcheck_ir(build, ins, opt);
 }
+/// Typed gradcheck with the default GradcheckOptions.
 template <class F, TensorLike... X>
     requires(sizeof...(X) >= 1)
 GradcheckResult gradcheck(F fn, const X&... inputs) {

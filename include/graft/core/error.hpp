@@ -22,8 +22,11 @@ public:
         : std::runtime_error("graft::Error: " + where + ": expected " + expected + ", found " + found),
           where_(std::move(where)), expected_(std::move(expected)), found_(std::move(found)) {}
 
+    /// Where the failure happened, e.g. `Machine::let("x")`.
     [[nodiscard]] const std::string& where() const noexcept { return where_; }
+    /// What was expected; empty for the two-argument (message-only) form.
     [[nodiscard]] const std::string& expected() const noexcept { return expected_; }
+    /// What was found instead; empty for the two-argument (message-only) form.
     [[nodiscard]] const std::string& found() const noexcept { return found_; }
 
 private:

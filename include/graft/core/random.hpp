@@ -13,6 +13,7 @@ namespace graft {
 /// Reproducible pseudo-random generator: the same seed gives the same stream everywhere.
 class Rng {
 public:
+    /// Seeds the four xoshiro256** state words from `seed` through splitmix64.
     explicit Rng(std::uint64_t seed) noexcept {
         for (auto& s : s_) s = splitmix64(seed);
     }
@@ -47,6 +48,7 @@ public:
         has_spare_ = true;
         return r * std::cos(2.0 * std::numbers::pi * u2);
     }
+    /// Normal with the given mean and standard deviation: `mean + stddev * normal()`.
     double normal(double mean, double stddev) noexcept { return mean + stddev * normal(); }
     /// Uniform integer in [0, n) (n > 0), without modulo bias.
     std::uint64_t below(std::uint64_t n) noexcept {

@@ -60,14 +60,16 @@ constexpr std::array<std::size_t, K> take_front(const std::array<std::size_t, N>
 /// True when A and B broadcast under NumPy rules (dims equal or 1, aligned from the right).
 template <ShapeType A, ShapeType B>
 struct broadcast_shapes_compatible {
+    /// true when A and B broadcast.
     static constexpr bool value = detail::broadcastable(A::dims, B::dims);
 };
 
+/// Computes the broadcast shape of A and B; static_asserts broadcast_shapes_compatible. Use broadcast_t.
 template <ShapeType A, ShapeType B>
 struct broadcast_result {
     static_assert(broadcast_shapes_compatible<A, B>::value,
                   "graft: broadcast: shapes are not compatible (each dim must match or be 1)");
-    using type = detail::shape_from_array_t<detail::broadcast_dims(A::dims, B::dims)>;
+    using type = detail::shape_from_array_t<detail::broadcast_dims(A::dims, B::dims)>;  ///< the broadcast Shape
 };
 /// The broadcast result of two shapes: broadcast_t<Shape<3,1>, Shape<4>> is Shape<3,4>.
 template <ShapeType A, ShapeType B>
@@ -86,6 +88,7 @@ constexpr bool broadcasts_to_impl() {
 template <ShapeType From, ShapeType To>
 struct broadcasts_to
 {
+    /// true when broadcasting `From` against `To` yields exactly `To`.
     static constexpr bool value = detail::broadcasts_to_impl<From, To>();
 };
 
@@ -115,6 +118,7 @@ constexpr auto mm_batch() {
 /// Neither operand of matmul may be a rank-0 scalar.
 template <ShapeType A, ShapeType B>
 struct matmul_operands_have_rank {
+    /// true when both ranks are at least 1.
     static constexpr bool value = A::rank >= 1 && B::rank >= 1;
 };
 
@@ -122,6 +126,7 @@ struct matmul_operands_have_rank {
 template <ShapeType A, ShapeType B>
 struct matmul_inner_dims_agree
 {
+    /// true when A's K (last dim) equals B's K (second-to-last dim, or only dim for rank 1).
     static constexpr bool value =
         A::rank >= 1 && B::rank >= 1 && detail::mm_cols<A>(true) == detail::mm_rows<B>(false);
 };
@@ -129,6 +134,7 @@ struct matmul_inner_dims_agree
 /// The batch dims (all but the last two) of A and B broadcast.
 template <ShapeType A, ShapeType B>
 struct matmul_batch_dims_broadcast {
+    /// true when the leading batch dims broadcast (vacuously true at rank <= 2).
     static constexpr bool value = detail::broadcastable(detail::mm_batch<A>(), detail::mm_batch<B>());
 };
 
@@ -147,11 +153,13 @@ constexpr auto matmul_dims() {
 }
 }  // namespace detail
 
+/// Computes the shape of matmul(A, B); static_asserts the three matmul predicates. Use matmul_t.
 template <ShapeType A, ShapeType B>
 struct matmul_result {
     static_assert(matmul_operands_have_rank<A, B>::value, "graft::matmul: operands must have rank >= 1");
     static_assert(matmul_inner_dims_agree<A, B>::value, "graft::matmul: inner dimensions differ");
     static_assert(matmul_batch_dims_broadcast<A, B>::value, "graft::matmul: batch dimensions do not broadcast");
+    /// The result Shape, or Shape<> when a predicate fails (so only the static_assert message is reported).
     using type = std::conditional_t<
         matmul_operands_have_rank<A, B>::value && matmul_inner_dims_agree<A, B>::value &&
             matmul_batch_dims_broadcast<A, B>::value,
@@ -167,6 +175,7 @@ using matmul_t = typename matmul_result<A, B>::type;
 /// Reshape keeps the element count.
 template <ShapeType From, ShapeType To>
 struct reshape_preserves_size {
+    /// true when From and To hold the same number of elements.
     static constexpr bool value = From::size == To::size;
 };
 
@@ -202,12 +211,15 @@ using transpose_t = detail::shape_from_array_t<detail::reversed<S::rank>(S::dims
 /// `Perm...` is a permutation of 0..rank-1 of S.
 template <ShapeType S, std::size_t... Perm>
 struct is_axis_permutation {
+    /// true when each axis 0..rank-1 appears exactly once in `Perm...`.
     static constexpr bool value = detail::is_permutation<S::rank>(std::array<std::size_t, sizeof...(Perm)>{Perm...});
 };
 
+/// Computes S with its dims reordered by `Perm...`; static_asserts is_axis_permutation. Use permute_t.
 template <ShapeType S, std::size_t... Perm>
 struct permute_result {
     static_assert(is_axis_permutation<S, Perm...>::value, "graft::permute: axes are not a permutation of the shape's axes");
+    /// The permuted Shape: dim i of the result is dim `Perm[i]` of S.
     using type = detail::shape_from_array_t<detail::permuted<S::rank>(S::dims, std::array<std::size_t, sizeof...(Perm)>{Perm...})>;
 };
 /// permute_t<Shape<2,3,4>, 2,0,1> is Shape<4,2,3>.
@@ -219,6 +231,7 @@ using permute_t = typename permute_result<S, Perm...>::type;
 /// `Axis` names a dim of S.
 template <ShapeType S, std::size_t Axis>
 struct axis_in_range {
+    /// true when `Axis < rank`.
     static constexpr bool value = Axis < S::rank;
 };
 
@@ -237,9 +250,11 @@ constexpr auto axis_set_to_one(std::array<std::size_t, N> a, std::size_t axis) {
 }
 }  // namespace detail
 
+/// Computes S with `Axis` reduced away (or kept as 1 with KeepDims); static_asserts axis_in_range. Use reduce_t.
 template <ShapeType S, std::size_t Axis, bool KeepDims>
 struct reduce_result {
     static_assert(axis_in_range<S, Axis>::value, "graft: reduction axis is out of range for the shape");
+    /// The reduced Shape: rank - 1, or the same rank with dim `Axis` set to 1 when KeepDims.
     using type = std::conditional_t<KeepDims, detail::shape_from_array_t<detail::axis_set_to_one<S::rank>(S::dims, Axis)>,
                                     detail::shape_from_array_t<detail::without_axis<S::rank>(S::dims, Axis)>>;
 };
@@ -260,6 +275,7 @@ inline constexpr std::size_t normalize_axis = Axis < 0 ? (static_cast<int>(S::ra
 /// Shapes agree on every axis but `Axis` (and have equal rank), so they concatenate along it.
 template <std::size_t Axis, ShapeType A, ShapeType B>
 struct concat_shapes_agree {
+    /// true when ranks match, `Axis < rank`, and every other dim is equal.
     static constexpr bool value = [] {
         if (A::rank != B::rank || Axis >= A::rank) return false;
         for (std::size_t i = 0; i < A::rank; ++i)
@@ -283,10 +299,13 @@ constexpr std::array<std::size_t, N + 1> appended(const std::array<std::size_t, 
 }
 }  // namespace detail
 
+/// Computes the shape of concatenating First, Rest... along `Axis`; static_asserts concat_shapes_agree
+/// for each of Rest against First. Use concat_t.
 template <std::size_t Axis, ShapeType First, ShapeType... Rest>
 struct concat_result {
     static_assert((concat_shapes_agree<Axis, First, Rest>::value && ...),
                   "graft::concat: shapes differ outside the concatenation axis");
+    /// First's Shape with dim `Axis` replaced by the sum of that dim over all operands.
     using type = detail::shape_from_array_t<detail::with_axis<First::rank>(First::dims, Axis, (First::dims[Axis < First::rank ? Axis : 0] + ... + Rest::dims[Axis < Rest::rank ? Axis : 0]))>;
 };
 /// concat_t<1, Shape<2,3>, Shape<2,4>> is Shape<2,7>.
@@ -296,12 +315,14 @@ using concat_t = typename concat_result<Axis, S...>::type;
 /// [Start, Stop) lies within dim `Axis` of S.
 template <ShapeType S, std::size_t Axis, std::size_t Start, std::size_t Stop>
 struct slice_in_range {
+    /// true when `Axis < rank` and `Start <= Stop <= S::dims[Axis]`.
     static constexpr bool value = Axis < S::rank && Start <= Stop && Stop <= S::dims[Axis < S::rank ? Axis : 0];
 };
+/// Computes S with dim `Axis` cut to [Start, Stop); static_asserts slice_in_range. Use slice_t.
 template <ShapeType S, std::size_t Axis, std::size_t Start, std::size_t Stop>
 struct slice_result {
     static_assert(slice_in_range<S, Axis, Start, Stop>::value, "graft::slice: [start, stop) is outside the axis");
-    using type = detail::shape_from_array_t<detail::with_axis<S::rank>(S::dims, Axis, Stop - Start)>;
+    using type = detail::shape_from_array_t<detail::with_axis<S::rank>(S::dims, Axis, Stop - Start)>;  ///< S with dim `Axis` = Stop - Start
 };
 /// slice_t<Shape<4,6>, 1, 2, 5> is Shape<4,3>.
 template <ShapeType S, std::size_t Axis, std::size_t Start, std::size_t Stop>
@@ -332,11 +353,14 @@ constexpr std::size_t window_out_extent(std::size_t in, std::size_t pad_lo, std:
 /// "same" padding instead (stride 1 only): dilation*(k-1) zeros in total per axis, the odd one at the
 /// bottom/right as PyTorch does, so the output keeps the input's height and width.
 struct Conv2dOptions {
-    std::size_t stride_h = 1, stride_w = 1;
-    std::size_t pad_h = 0, pad_w = 0;
-    std::size_t dilation_h = 1, dilation_w = 1;
-    std::size_t groups = 1;
-    bool same = false;
+    /// Vertical step of the window, in input rows (>= 1).
+    std::size_t stride_h = 1, stride_w = 1;  ///< horizontal step of the window, in input columns (>= 1)
+    /// Zero rows added above and below the input; ignored when `same`.
+    std::size_t pad_h = 0, pad_w = 0;  ///< zero columns added left and right of the input; ignored when `same`
+    /// Vertical spacing between kernel taps (1 = dense kernel; >= 1).
+    std::size_t dilation_h = 1, dilation_w = 1;  ///< horizontal spacing between kernel taps (1 = dense kernel; >= 1)
+    std::size_t groups = 1;  ///< channel groups: input and output channels are split into this many independent convolutions
+    bool same = false;       ///< use "same" padding (output keeps H and W; stride 1 only) instead of pad_h/pad_w
 };
 
 namespace detail {
@@ -361,17 +385,20 @@ constexpr std::array<std::size_t, 4> conv2d_dims() {
 /// conv2d takes an NCHW image batch X [N,C,H,W] and a weight W [O,C/groups,KH,KW] (both rank 4).
 template <ShapeType X, ShapeType W>
 struct conv2d_operands_have_rank_4 {
+    /// true when both X and W have rank 4.
     static constexpr bool value = X::rank == 4 && W::rank == 4;
 };
 /// The input channels C of X equal groups * W's second dim, and groups divides W's output channels.
 template <ShapeType X, ShapeType W, std::size_t Groups>
 struct conv2d_channels_agree {
+    /// true when `C == Groups * W[1]`, `Groups >= 1` and `W[0] % Groups == 0`.
     static constexpr bool value = X::rank == 4 && W::rank == 4 && Groups >= 1 && X::dims[X::rank == 4 ? 1 : 0] == Groups * W::dims[W::rank == 4 ? 1 : 0] &&
                                   W::dims[0] % (Groups ? Groups : 1) == 0;
 };
 /// The (dilated) kernel of W fits in X's padded height and width, and strides and dilations are >= 1.
 template <ShapeType X, ShapeType W, Conv2dOptions O>
 struct conv2d_kernel_fits {
+    /// true when both output extents are >= 1, strides/dilations are >= 1, and `same` is used only with stride 1.
     static constexpr bool value = [] {
         if constexpr (X::rank != 4 || W::rank != 4) {
             return false;
@@ -383,6 +410,8 @@ struct conv2d_kernel_fits {
     }();
 };
 
+/// Computes the NCHW output shape [N, O, OH, OW] of conv2d; static_asserts the three conv2d predicates.
+/// Use conv_out_t.
 template <ShapeType X, ShapeType W, Conv2dOptions O>
 struct conv2d_result {
     static_assert(conv2d_operands_have_rank_4<X, W>::value, "graft::conv2d: input and weight must have rank 4 (NCHW and OIHW)");
@@ -390,9 +419,10 @@ struct conv2d_result {
                   "graft::conv2d: the input's channels differ from groups * the weight's input channels");
     static_assert(conv2d_kernel_fits<X, W, O>::value,
                   "graft::conv2d: the kernel is larger than the padded input (or a stride/dilation is 0, or 'same' with stride != 1)");
+    /// true when all three conv2d predicates hold.
     static constexpr bool ok = conv2d_operands_have_rank_4<X, W>::value && conv2d_channels_agree<X, W, O.groups>::value &&
                                conv2d_kernel_fits<X, W, O>::value;
-    using type = std::conditional_t<ok, detail::shape_from_array_t<detail::conv2d_dims<X, W, O>()>, Shape<>>;
+    using type = std::conditional_t<ok, detail::shape_from_array_t<detail::conv2d_dims<X, W, O>()>, Shape<>>;  ///< [N,O,OH,OW], or Shape<> when !ok
 };
 /// Shape of conv2d<O>(x, w): conv_out_t<Shape<64,1,28,28>, Shape<32,1,5,5>, Conv2dOptions{.same = true}>
 /// is Shape<64,32,28,28>.
@@ -402,12 +432,14 @@ using conv_out_t = typename conv2d_result<X, W, O>::type;
 /// Pooling takes a rank-4 NCHW input.
 template <ShapeType X>
 struct pool2d_input_has_rank_4 {
+    /// true when X has rank 4.
     static constexpr bool value = X::rank == 4;
 };
 /// A K x K pooling window moved by Stride over X padded by Pad fits (K >= 1, Stride >= 1, Pad < K, and
 /// K <= H + 2 Pad, K <= W + 2 Pad).
 template <ShapeType X, std::size_t K, std::size_t Stride, std::size_t Pad>
 struct pool2d_kernel_fits {
+    /// true when the window conditions above hold and both output extents are >= 1.
     static constexpr bool value = [] {
         if constexpr (X::rank != 4) return false;
         else
@@ -428,11 +460,14 @@ constexpr std::array<std::size_t, 2> flatten_dims() {
 }
 }  // namespace detail
 
+/// Computes the NCHW output shape [N, C, OH, OW] of a K x K pooling; static_asserts the pool2d predicates.
+/// Use pool_out_t.
 template <ShapeType X, std::size_t K, std::size_t Stride, std::size_t Pad>
 struct pool2d_result {
     static_assert(pool2d_input_has_rank_4<X>::value, "graft: pooling needs a rank-4 NCHW input");
     static_assert(pool2d_kernel_fits<X, K, Stride, Pad>::value,
                   "graft: the pooling window is larger than the padded input (or stride 0, or padding >= kernel)");
+    /// [N, C, OH, OW], or Shape<> when the window does not fit.
     using type = std::conditional_t<pool2d_kernel_fits<X, K, Stride, Pad>::value,
                                     detail::shape_from_array_t<detail::pool2d_dims<X, K, Stride, Pad>()>, Shape<>>;
 };
@@ -444,6 +479,7 @@ using pool_out_t = typename pool2d_result<X, K, Stride, Pad>::type;
 template <ShapeType X>
 struct flatten_result {
     static_assert(X::rank >= 1, "graft::flatten: needs rank >= 1");
+    /// Shape<N, product of the other dims>, or Shape<> for a rank-0 X.
     using type = std::conditional_t<(X::rank >= 1), detail::shape_from_array_t<detail::flatten_dims<X>()>, Shape<>>;
 };
 /// flatten_t<Shape<64,32,7,7>> is Shape<64,1568>.

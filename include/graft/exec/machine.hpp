@@ -28,11 +28,12 @@ namespace graft {
 
 /// An untyped read-only view of a value: dtype, dims and bytes.
 struct ValueRef {
-    DType dtype = DType::f32;
-    const Dims* dims = nullptr;
-    const void* data = nullptr;
+    DType dtype = DType::f32;  ///< element type of the value
+    const Dims* dims = nullptr;  ///< its dims (owned by the Program, valid while the Program lives)
+    const void* data = nullptr;  ///< its first element (in the arena, the ParamStore or the constants)
 };
 
+/// Runs one Program: owns the arena and input bindings, reads and writes params through a ParamStore.
 class Machine {
 public:
     /// A machine with a fresh ParamStore of its own.
@@ -200,10 +201,14 @@ public:
     /// same loop as without this option (one branch per run, none per instruction). Values that are
     /// non-finite by design (a -inf mask constant, a deliberate overflow) trip it too.
     void set_anomaly_check(bool on) noexcept { anomaly_ = on; }
+    /// Whether anomaly mode is on (see set_anomaly_check()).
     [[nodiscard]] bool anomaly_check() const noexcept { return anomaly_; }
 
+    /// The Program this machine runs.
     [[nodiscard]] const Program& program() const noexcept { return prog_; }
+    /// The parameters this machine reads (optimizers and checkpoints work on them).
     [[nodiscard]] ParamStore& params() noexcept { return *params_; }
+    /// The store as a shared pointer, to build another Machine over the same parameters.
     [[nodiscard]] const std::shared_ptr<ParamStore>& shared_params() const noexcept { return params_; }
 
 private:

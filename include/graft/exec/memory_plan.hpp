@@ -26,23 +26,25 @@ inline constexpr std::size_t no_reuse = static_cast<std::size_t>(-1);
 
 /// One buffer to place: live from instruction `def` through instruction `last_use` (inclusive).
 struct BufferRequest {
-    std::size_t bytes = 0;
-    std::size_t def = 0;
-    std::size_t last_use = 0;
+    std::size_t bytes = 0;     ///< size in bytes (rounded up to the 64-byte alignment when placed)
+    std::size_t def = 0;       ///< index of the instruction that writes it
+    std::size_t last_use = 0;  ///< index of the last instruction that reads it
     /// Index of a request whose bytes this one may take in place: it must have the same (aligned) size,
     /// be defined earlier and be last used at this request's `def`. Ignored when those do not hold, when
     /// another request already took those bytes, or when planning is off.
     std::size_t reuse_of = no_reuse;
 };
 
+/// The result of plan_memory(): an arena offset for every request and the arena's size.
 struct MemoryPlan {
     std::vector<std::size_t> offsets;  ///< per request
     std::vector<std::size_t> took;     ///< per request: the request whose bytes it took in place, or no_reuse
-    std::size_t arena_bytes = 0;
+    std::size_t arena_bytes = 0;      ///< bytes the arena needs: the highest end of any placed buffer
     std::size_t unplanned_bytes = 0;  ///< sum of all (aligned) sizes: the arena without reuse
     std::size_t in_place = 0;         ///< requests that took a dying buffer's bytes
 };
 
+/// `n` rounded up to a multiple of `a` (`a` > 0; by default the 64-byte buffer alignment).
 inline std::size_t align_up(std::size_t n, std::size_t a = buffer_alignment) { return (n + a - 1) / a * a; }
 
 namespace detail {

@@ -23,11 +23,13 @@ namespace graft {
 /// Named parameter buffers (64-byte aligned; addresses stay fixed for the store's lifetime).
 class ParamStore {
 public:
+    /// One parameter: its name, type and storage.
     struct Entry {
-        std::string name;
-        DType dtype = DType::f32;
-        Dims dims;
-        AlignedBuffer<unsigned char> data;
+        std::string name;          ///< the param's name in the graph
+        DType dtype = DType::f32;  ///< element type
+        Dims dims;                 ///< shape, outermost axis first
+        AlignedBuffer<unsigned char> data;  ///< the elements, size() * dtype_size(dtype) bytes, row-major
+        /// Element count: the product of dims (1 for a scalar).
         [[nodiscard]] std::size_t size() const noexcept {
             std::size_t n = 1;
             for (auto d : dims) n *= d;
@@ -57,10 +59,12 @@ public:
         return *entries_.back();
     }
 
+    /// The entry for `name`, or nullptr when the store has none.
     [[nodiscard]] Entry* find(std::string_view name) {
         auto it = index_.find(std::string(name));
         return it == index_.end() ? nullptr : entries_[it->second].get();
     }
+    /// The entry for `name`, read-only, or nullptr when the store has none.
     [[nodiscard]] const Entry* find(std::string_view name) const {
         auto it = index_.find(std::string(name));
         return it == index_.end() ? nullptr : entries_[it->second].get();
@@ -70,6 +74,7 @@ public:
         if (auto* e = find(name)) return *e;
         throw Error("ParamStore::at", "a parameter named \"" + std::string(name) + "\"", "none");
     }
+    /// Number of parameters in the store.
     [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
     /// Entries in creation order.
     [[nodiscard]] std::vector<Entry*> entries() {
@@ -77,6 +82,7 @@ public:
         for (auto& e : entries_) v.push_back(e.get());
         return v;
     }
+    /// Entries in creation order, read-only.
     [[nodiscard]] std::vector<const Entry*> entries() const {
         std::vector<const Entry*> v;
         for (auto& e : entries_) v.push_back(e.get());

@@ -34,18 +34,20 @@ enum class Home : std::uint8_t {
 /// One value of the program: an input, param, constant or op output.
 struct Slot {
     NodeId node = no_node;  ///< the graph node it holds
-    Home home = Home::arena;
-    DType dtype = DType::f32;
-    Dims dims;
+    Home home = Home::arena;  ///< arena, ParamStore or constant storage
+    DType dtype = DType::f32;  ///< element type
+    Dims dims;                ///< shape, outermost axis first (empty for a scalar)
     std::string name;        ///< input/param name (or the node's name)
     std::size_t offset = 0;  ///< arena: byte offset; constant: index into the constant store
-    std::size_t bytes = 0;
+    std::size_t bytes = 0;   ///< storage size: size() * dtype_size(dtype)
     std::uint32_t alias_of = UINT32_MAX;  ///< a reshape shares the storage of this slot
-    bool is_input = false;
+    bool is_input = false;   ///< an input, bound with Machine::let() before run()
     bool is_output = false;  ///< requested by compile(); readable after run()
-    std::size_t def = 0, last_use = 0;  ///< lifetime in instruction indices (for the memory plan)
+    /// Lifetime for the memory plan: index of the instruction that writes the value.
+    std::size_t def = 0, last_use = 0;  ///< lifetime for the memory plan: index of the last instruction that reads it
     std::uint32_t in_place_of = UINT32_MAX;  ///< the input slot whose bytes this output took (memory plan)
     Init init;               ///< params: initializer
+    /// Element count: the product of dims (1 for a scalar).
     [[nodiscard]] std::size_t size() const noexcept {
         std::size_t n = 1;
         for (auto d : dims) n *= d;
@@ -59,35 +61,52 @@ using KernelFn = void (*)(const Instr&, void* const* slots);
 
 /// Precomputed GEMM arguments of a matmul instruction (batched: one GEMM per entry of a_off/b_off).
 struct GemmArgs {
-    std::size_t m = 0, n = 0, k = 0, lda = 0, ldb = 0;
-    bool ta = false, tb = false;
-    std::vector<std::size_t> a_off, b_off;  ///< element offsets per batch (one entry when unbatched)
-    blas::Backend backend = blas::Backend::automatic;
+    /// Rows of op(A) and of C (C is m x n, op(A) is m x k, op(B) is k x n).
+    std::size_t m = 0, n = 0, k = 0, lda = 0, ldb = 0;  ///< leading dimension of B as stored (k when tb, else n)
+    /// \var n
+    /// Columns of op(B) and of C; also C's leading dimension.
+    /// \var k
+    /// The summed dimension: columns of op(A), rows of op(B).
+    /// \var lda
+    /// Leading dimension of A as stored (m when ta, else k).
+
+    /// A is read transposed (a transpose folded into the GEMM flag, schedule.hpp).
+    bool ta = false, tb = false;  ///< B is read transposed
+    /// Element offset of each batch's A (one entry when unbatched).
+    std::vector<std::size_t> a_off, b_off;  ///< element offsets of each batch's B (one entry when unbatched)
+    blas::Backend backend = blas::Backend::automatic;  ///< GEMM backend (Backend::tuned is resolved by compile())
 };
 
 /// One tape instruction. Everything a kernel needs is computed at compile time.
 struct Instr {
-    OpKind op = OpKind::add;
-    NodeId node = no_node;
-    DType dtype = DType::f32;
-    KernelFn fn = nullptr;
-    std::uint32_t out = 0;
-    std::vector<std::uint32_t> in;
+    OpKind op = OpKind::add;  ///< the operation
+    NodeId node = no_node;    ///< the graph node it computes
+    DType dtype = DType::f32;  ///< dtype of its output
+    KernelFn fn = nullptr;    ///< the kernel run() calls, chosen for op and dtype
+    std::uint32_t out = 0;    ///< slot of the output
+    std::vector<std::uint32_t> in;  ///< slots of the inputs, in operand order
     std::size_t n = 0;                        ///< output element count
-    std::size_t outer = 1, len = 1, inner = 1;  ///< reductions, softmax, argmax, concat/slice blocks
-    double s1 = 0, s2 = 0;                    ///< scalar attributes
+    /// Product of the dims before the axis: reductions, softmax, argmax and concat/slice view a tensor as
+    /// [outer, len, inner] (one_hot: the number of labels).
+    std::size_t outer = 1, len = 1, inner = 1;  ///< elements after the axis (reductions, softmax, argmax, concat/slice blocks)
+    /// \var len
+    /// Extent of the axis (one_hot: the depth; concat: of the output; slice: of the input).
+
+    /// First scalar attribute (the scalar of scalar ops, the drop probability, slice start).
+    double s1 = 0, s2 = 0;                    ///< second scalar attribute (clamp's upper bound, slice count)
     detail::BroadcastPlan plan;               ///< binary ops and broadcast_to
     std::array<std::array<std::size_t, detail::max_rank>, 3> strides{};  ///< where: per-operand strides
-    Dims in_dims, out_dims;                   ///< shape ops
-    std::vector<std::size_t> perm;            ///< transpose
-    GemmArgs gemm;
+    /// Dims of the first input (shape ops).
+    Dims in_dims, out_dims;                   ///< dims of the output
+    std::vector<std::size_t> perm;            ///< transpose: the permutation; concat: each input's extent along the axis
+    GemmArgs gemm;                            ///< matmul, matmul_bias_act: the GEMM arguments (conv ops: only the backend)
     FusedProgram fused;                        ///< fused: the register program (graph/fused_program.hpp)
     std::vector<detail::BroadcastPlan> plans;  ///< fused: per input, its strides over the output (rank 0: read in place)
     Epilogue epilogue = Epilogue::none;        ///< matmul_bias_act: the activation after the bias
     std::uint32_t aux = UINT32_MAX;            ///< dropout_mask: the slot holding the machine's run counter
     std::uint64_t seed = 0;                    ///< dropout_mask: its seed
     std::vector<std::size_t> window;           ///< conv and pool ops: x dims, w dims, y dims (4 each), then attrs.ints (kernels/conv.hpp)
-    double flops = 0;
+    double flops = 0;                          ///< floating-point operations per run (Program::flops() sums them)
     std::string note;                         ///< shown in dump(): gemm flags, backend
 };
 
@@ -112,13 +131,17 @@ struct ProgramData {
 /// A compiled program. Copies share the same immutable data.
 class Program {
 public:
+    /// An empty Program: every accessor throws graft::Error until one from compile() is assigned.
     Program() = default;
+    /// Wraps compiled data (compile() makes Programs this way).
     explicit Program(std::shared_ptr<const detail::ProgramData> d) : d_(std::move(d)) {}
 
+    /// The compiled slots, instructions and layout; throws graft::Error on an empty Program.
     [[nodiscard]] const detail::ProgramData& data() const {
         if (!d_) throw Error("Program", "a Program made by compile()", "an empty Program");
         return *d_;
     }
+    /// Number of instructions on the tape (reshapes and leaves take none).
     [[nodiscard]] std::size_t instruction_count() const { return data().instrs.size(); }
     /// The reports of the passes compile() ran, in order (empty for passes::none()).
     [[nodiscard]] const std::vector<passes::PassReport>& pass_reports() const { return data().pass_reports; }

@@ -33,10 +33,11 @@ namespace graft::reference {
 /// A value of the reference evaluator: the element type it stands for, its dims (outermost first,
 /// empty for a scalar) and its elements in row-major order, held as double whatever the dtype.
 struct Value {
-    DType dtype = DType::f64;
-    Dims dims;
-    std::vector<double> data;
+    DType dtype = DType::f64;  ///< the element type the value stands for
+    Dims dims;                 ///< shape, outermost axis first (empty for a scalar)
+    std::vector<double> data;  ///< the elements in row-major order, held as double
 
+    /// Element count: the product of dims (1 for a scalar).
     [[nodiscard]] std::size_t size() const noexcept {
         std::size_t n = 1;
         for (auto d : dims) n *= d;
@@ -50,9 +51,9 @@ using Values = std::map<NodeId, Value>;
 /// What the graph's leaves hold. Inputs must all be given, by name. A param is taken from `params`,
 /// else from `store`, else drawn from its Init exactly as a fresh ParamStore would draw it.
 struct Bindings {
-    std::map<std::string, Value, std::less<>> inputs;
-    std::map<std::string, Value, std::less<>> params;
-    const ParamStore* store = nullptr;
+    std::map<std::string, Value, std::less<>> inputs;  ///< every input of the graph, by name
+    std::map<std::string, Value, std::less<>> params;  ///< params to use instead of the store's, by name
+    const ParamStore* store = nullptr;                 ///< where params missing from `params` are looked up (may be nullptr)
 };
 
 /// `x` as an element of `dtype` holds it: f32 rounds to float, integers truncate.

@@ -15,8 +15,10 @@ namespace graft {
 
 /// For each matmul (and matmul_bias_act) operand: the node the GEMM reads and whether it is read transposed.
 struct MatmulOperands {
-    std::vector<NodeId> a, b;
-    std::vector<bool> ta, tb;
+    /// Per node id: the node the GEMM reads as A (no_node for nodes that are not matmuls).
+    std::vector<NodeId> a, b;  ///< per node id: the node the GEMM reads as B (no_node for nodes that are not matmuls)
+    /// Per node id: A is read transposed.
+    std::vector<bool> ta, tb;  ///< per node id: B is read transposed
 };
 
 namespace detail {

@@ -16,6 +16,7 @@ namespace graft {
 /// Both operands of a graph op hold the same element type.
 template <class A, class B>
 struct var_element_types_match {
+    /// true when A and B are the same type (graft never converts element types implicitly).
     static constexpr bool value = std::is_same_v<A, B>;
 };
 

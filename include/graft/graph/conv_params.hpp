@@ -19,15 +19,25 @@ namespace graft {
 
 /// conv2d's attributes: strides, padding (top, left, bottom, right), dilations, groups.
 struct Conv2dParams {
-    std::size_t stride_h = 1, stride_w = 1;
-    std::size_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
-    std::size_t dilation_h = 1, dilation_w = 1;
-    std::size_t groups = 1;
+    /// Vertical step of the window, in input rows (>= 1).
+    std::size_t stride_h = 1, stride_w = 1;  ///< horizontal step of the window, in input columns (>= 1)
+    /// Zero rows added above the input.
+    std::size_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;  ///< zero columns added right of the input
+    /// \var pad_left
+    /// Zero columns added left of the input.
+    /// \var pad_bottom
+    /// Zero rows added below the input (may differ from pad_top: "same" padding puts the odd row here).
+
+    /// Vertical spacing between kernel taps (1 = dense kernel; >= 1).
+    std::size_t dilation_h = 1, dilation_w = 1;  ///< horizontal spacing between kernel taps (1 = dense kernel; >= 1)
+    std::size_t groups = 1;  ///< channel groups: input and output channels split into this many independent convolutions
     static constexpr std::size_t count = 9;  ///< ints used
 
+    /// Overwrites a.ints with the 9 values, in the order decode() reads them.
     void encode(Attrs& a) const {
         a.ints = {stride_h, stride_w, pad_top, pad_left, pad_bottom, pad_right, dilation_h, dilation_w, groups};
     }
+    /// A fresh Attrs holding only these parameters (everything else default).
     [[nodiscard]] Attrs attrs() const {
         Attrs a;
         encode(a);
@@ -49,10 +59,11 @@ struct Conv2dParams {
         const auto pad = detail::conv_padding(o, kh, kw);
         return {o.stride_h, o.stride_w, pad[0], pad[1], pad[2], pad[3], o.dilation_h, o.dilation_w, o.groups};
     }
-    /// Output height and width for an input h x w and a kernel kh x kw (0 when the kernel does not fit).
+    /// Output height for an input h rows high and a kernel kh rows high (0 when the kernel does not fit).
     [[nodiscard]] std::size_t out_h(std::size_t h, std::size_t kh) const {
         return window_out_extent(h, pad_top, pad_bottom, kh, stride_h, dilation_h);
     }
+    /// Output width for an input w columns wide and a kernel kw columns wide (0 when the kernel does not fit).
     [[nodiscard]] std::size_t out_w(std::size_t w, std::size_t kw) const {
         return window_out_extent(w, pad_left, pad_right, kw, stride_w, dilation_w);
     }
@@ -80,12 +91,22 @@ struct Conv2dParams {
 
 /// A pooling window's attributes: kernel, stride, padding (top, left, bottom, right).
 struct Pool2dParams {
-    std::size_t kernel_h = 1, kernel_w = 1;
-    std::size_t stride_h = 1, stride_w = 1;
-    std::size_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
-    static constexpr std::size_t count = 8;
+    /// Window height, in input rows (>= 1).
+    std::size_t kernel_h = 1, kernel_w = 1;  ///< window width, in input columns (>= 1)
+    /// Vertical step of the window, in input rows (>= 1).
+    std::size_t stride_h = 1, stride_w = 1;  ///< horizontal step of the window, in input columns (>= 1)
+    /// Padding rows above the input (< kernel_h).
+    std::size_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;  ///< padding columns right of the input (< kernel_w)
+    /// \var pad_left
+    /// Padding columns left of the input (< kernel_w).
+    /// \var pad_bottom
+    /// Padding rows below the input (< kernel_h).
 
+    static constexpr std::size_t count = 8;  ///< ints used
+
+    /// Overwrites a.ints with the 8 values, in the order decode() reads them.
     void encode(Attrs& a) const { a.ints = {kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, pad_bottom, pad_right}; }
+    /// A fresh Attrs holding only these parameters (everything else default).
     [[nodiscard]] Attrs attrs() const {
         Attrs a;
         encode(a);
@@ -103,7 +124,9 @@ struct Pool2dParams {
             throw Error(std::string(where), "kernels and strides >= 1 and each padding below the kernel", shape_string(a.ints));
         return p;
     }
+    /// Output height for an input h rows high (0 when the window does not fit).
     [[nodiscard]] std::size_t out_h(std::size_t h) const { return window_out_extent(h, pad_top, pad_bottom, kernel_h, stride_h); }
+    /// Output width for an input w columns wide (0 when the window does not fit).
     [[nodiscard]] std::size_t out_w(std::size_t w) const { return window_out_extent(w, pad_left, pad_right, kernel_w, stride_w); }
     /// "kernel=2x2, stride=2x2, pad=0,0,0,0"
     [[nodiscard]] std::string text() const {

@@ -24,8 +24,11 @@ inline std::string dot_escape(const std::string& s) {
 
 /// Options for to_dot: a title, and the ids to highlight as outputs (drawn with a double border).
 struct DotOptions {
-    std::string title;
-    std::vector<NodeId> outputs;
+    std::string title;             ///< drawn above the graph
+    std::vector<NodeId> outputs;   ///< drawn with a double border
+    /// Nodes with this id or above are drawn filled blue: pass the graph's size() before grad() to
+    /// tell the reverse sweep from the forward graph. no_node (the default) colours nothing.
+    NodeId backward_from = no_node;
 };
 
 /// Graphviz DOT text for the graph. Inputs are green ellipses, params orange boxes, constants grey
@@ -49,6 +52,8 @@ inline std::string to_dot(const Graph& g, const DotOptions& opt = {}) {
             case OpKind::constant: style = "shape=note, style=filled, fillcolor=\"#eeeeee\""; break;
             default: style = "shape=box"; break;
         }
+        if (opt.backward_from != no_node && n.id >= opt.backward_from && n.op != OpKind::input && n.op != OpKind::param)
+            style = (n.op == OpKind::constant ? "shape=note" : "shape=box") + std::string(", style=filled, fillcolor=\"#bbdefb\"");
         for (NodeId o : opt.outputs)
             if (o == n.id) style += ", peripheries=2";
         s += "  n" + std::to_string(n.id) + " [label=\"" + label + "\", " + style + "];\n";

@@ -64,8 +64,15 @@ constexpr FusedForm fused_form(OpKind op) noexcept {
 
 /// One instruction: r[dst] = op(operands), the operands read as fused_form(op) says. Unused fields are 0.
 struct FusedStep {
-    OpKind op = OpKind::add;
-    std::uint32_t dst = 0, a = 0, b = 0, c = 0;
+    OpKind op = OpKind::add;  ///< the elementwise op to apply (fused_form(op) is not FusedForm::none)
+    /// Register written: a temporary, never an input.
+    std::uint32_t dst = 0, a = 0, b = 0, c = 0;  ///< third operand: register (regs3) or constant index (scalar2)
+    /// \var a
+    /// First operand: always a register.
+    /// \var b
+    /// Second operand: a register (regs2, regs3) or an index into FusedProgram::constants (scalar1, scalar2).
+
+    /// Field-by-field equality (two programs are equal when their steps are).
     bool operator==(const FusedStep&) const = default;
 };
 
@@ -86,12 +93,12 @@ struct FusedProgram {
     /// The most steps a program may have (the kernel keeps its step table on the stack).
     static constexpr std::size_t max_steps = 128;
 
-    DType dtype = DType::f32;
-    Dims dims;
-    std::size_t inputs = 0;
-    std::size_t registers = 0;
-    std::vector<FusedStep> steps;
-    std::vector<double> constants;
+    DType dtype = DType::f32;        ///< element type of every register and of the result
+    Dims dims;                       ///< dims of the result; every input is broadcast to them
+    std::size_t inputs = 0;          ///< registers 0..inputs-1 hold the node's inputs, in order
+    std::size_t registers = 0;       ///< total registers, inputs included (at most max_registers)
+    std::vector<FusedStep> steps;    ///< the instructions, run in order (at most max_steps)
+    std::vector<double> constants;   ///< scalars the scalar1 and scalar2 steps index (attrs.reals)
 
     /// The register holding the result.
     [[nodiscard]] std::uint32_t result() const { return steps.empty() ? 0 : steps.back().dst; }

@@ -31,7 +31,9 @@ class Var;
 class Graph {
 public:
     Graph() = default;
+    /// An independent copy: same nodes, ids, names and constants (existing Vars keep pointing at the original).
     Graph(const Graph&) = default;
+    /// Replaces this graph's nodes, names and constants with copies of the other graph's.
     Graph& operator=(const Graph&) = default;
     Graph(Graph&&) = delete;
     Graph& operator=(Graph&&) = delete;
@@ -116,11 +118,14 @@ public:
     }
 
     // ------------------------------------------------------------ reading
+    /// Number of nodes; ids run from 0 to size()-1.
     [[nodiscard]] std::size_t size() const noexcept { return nodes_.size(); }
+    /// The node with this id; throws graft::Error when id >= size().
     [[nodiscard]] const Node& node(NodeId id) const {
         if (id >= nodes_.size()) throw Error("Graph::node", "an id below " + std::to_string(nodes_.size()), std::to_string(id));
         return nodes_[id];
     }
+    /// Every node, indexed by id (inputs before their users).
     [[nodiscard]] const std::vector<Node>& nodes() const noexcept { return nodes_; }
     /// The bytes of a constant node.
     [[nodiscard]] std::span<const unsigned char> constant_bytes(const Node& n) const {
@@ -146,8 +151,11 @@ public:
     }
 
     // ------------------------------------------------------------ typed front (defined in var.hpp)
+    /// A typed input leaf, `g.input<float, 64, 784>("x")`: input(name, dtype, dims) wrapped in a Var.
     template <Element T, std::size_t... D>
     Var<T, Shape<D...>> input(std::string name);
+    /// A typed parameter leaf, `g.param<float, 784, 10>("W", init::glorot_uniform(1))`; T must be float
+    /// or double (checked at compile time).
     template <Element T, std::size_t... D>
     Var<T, Shape<D...>> param(std::string name, Init init);
     /// A constant from anything tensor-like (value_type, shape_type, data()), e.g. a graft::Tensor.
@@ -162,7 +170,9 @@ public:
     // ------------------------------------------------------------ for passes (mutating the IR)
     /// Mutable access for passes; callers keep the graph valid (verify.hpp checks it).
     [[nodiscard]] std::vector<Node>& mutable_nodes() noexcept { return nodes_; }
+    /// Mutable access to the constant store that Node::constant indexes (the Rewriter compacts it on commit).
     [[nodiscard]] std::vector<AlignedBuffer<unsigned char>>& mutable_constants() noexcept { return constants_; }
+    /// Re-index the input and param names after a pass renumbered or removed nodes through mutable_nodes().
     void rebuild_names() {
         leaf_names_.clear();
         for (const auto& n : nodes_)

@@ -17,9 +17,13 @@
 
 namespace graft::init {
 
+/// Every element 0.
 inline Init zeros() { return {Init::Kind::zeros, 0, 0, 0}; }
+/// Every element `value`.
 inline Init constant(double value) { return {Init::Kind::constant, value, 0, 0}; }
+/// Uniform between lo and hi, drawn with `seed`.
 inline Init uniform(double lo, double hi, std::uint64_t seed) { return {Init::Kind::uniform, lo, hi, seed}; }
+/// Normal with this mean and standard deviation, drawn with `seed`.
 inline Init normal(double mean, double stddev, std::uint64_t seed) { return {Init::Kind::normal, mean, stddev, seed}; }
 /// Glorot/Xavier uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
 inline Init glorot_uniform(std::uint64_t seed, double gain = 1.0) { return {Init::Kind::glorot_uniform, gain, 0, seed}; }

@@ -31,19 +31,22 @@ enum class OpClass : std::uint8_t {
     fused     ///< made by fusion passes: a fused elementwise program, a GEMM with an epilogue
 };
 
+/// An op's run-time shape rule: output (dtype, dims) from the inputs' and the attributes (which it may
+/// normalise, e.g. negative axes); throws graft::Error naming `op` on a mismatch.
 using ShapeRule = ValueType (*)(std::string_view op, infer::Ins inputs, Attrs& attrs);
 
 /// One row of the op table.
 struct OpInfo {
-    OpKind kind;
-    std::string_view name;
+    OpKind kind;          ///< the op this row describes (rows are in OpKind order)
+    std::string_view name;  ///< lower-case name used by print, DOT and error messages
     int arity;            ///< number of inputs; -1 = one or more (concat)
     bool pure;            ///< same inputs, same output, no side effect: may be folded and merged
     bool differentiable;  ///< has a VJP (gradients flow through it)
-    OpClass cls;
-    ShapeRule shape;
+    OpClass cls;          ///< family: how kernels run it and how passes may treat it
+    ShapeRule shape;      ///< computes the output type; Graph::add calls it on every new node
 };
 
+/// Every op's row, indexed by OpKind (op_info() reads it).
 // clang-format off
 inline constexpr OpInfo op_table[] = {
     // kind                  name            arity pure  diff   class             shape rule

@@ -20,8 +20,9 @@ namespace graft {
 
 /// What an op's output is: its element type and dims.
 struct ValueType {
-    DType dtype = DType::f32;
-    Dims dims;
+    DType dtype = DType::f32;  ///< element type
+    Dims dims;                 ///< runtime dims, outermost first; empty for a scalar
+    /// Same dtype and same dims.
     bool operator==(const ValueType&) const = default;
 };
 

@@ -18,19 +18,25 @@ namespace graft {
 template <Element T, ShapeType S>
 class Var {
 public:
-    using value_type = T;
-    using shape_type = S;
-    static constexpr std::size_t rank = S::rank;
+    using value_type = T;                         ///< element type of the value (float, double, int32_t, ...)
+    using shape_type = S;                         ///< static Shape<...> of the value
+    static constexpr std::size_t rank = S::rank;  ///< number of axes (0 for a scalar)
 
+    /// An invalid handle (valid() is false); graph() throws until it is assigned a real Var.
     Var() = default;
+    /// Wraps node `id` of `g`; does not check that the node's dtype and dims match T and S.
     Var(Graph& g, NodeId id) : g_(&g), id_(id) {}
 
+    /// The graph the node lives in; throws graft::Error for a default-constructed Var.
     [[nodiscard]] Graph& graph() const {
         if (!g_) throw Error("Var", "a Var made by a Graph", "a default-constructed Var");
         return *g_;
     }
+    /// The node's index in its graph (no_node for a default-constructed Var).
     [[nodiscard]] NodeId id() const noexcept { return id_; }
+    /// The IR node this Var names; throws graft::Error for a default-constructed Var.
     [[nodiscard]] const Node& node() const { return graph().node(id_); }
+    /// False for a default-constructed Var (no graph attached).
     [[nodiscard]] bool valid() const noexcept { return g_ != nullptr; }
     /// Give the node a name (shown in print, DOT and errors); returns *this for chaining.
     Var& named(std::string name) {
@@ -46,8 +52,10 @@ private:
 /// True for Var<...>.
 template <class X>
 struct is_var : std::false_type {};
+/// The Var<T, S> case of is_var.
 template <class T, class S>
 struct is_var<Var<T, S>> : std::true_type {};
+/// A Var of any element type and shape (cv- and reference-qualified too).
 template <class X>
 concept VarType = is_var<std::remove_cvref_t<X>>::value;
 

@@ -34,21 +34,28 @@ namespace graft::io {
 /// Every failure throws graft::Error naming the operation, the file and the system's reason.
 class AtomicFile {
 public:
+    /// Creates the temporary next to `path` (a replaced file keeps its permissions). Throws graft::Error for
+    /// an empty path, a path ending in '/', a directory or special file at `path`, or when the temporary
+    /// cannot be created.
     explicit AtomicFile(std::string path);
-    AtomicFile(const AtomicFile&) = delete;
-    AtomicFile& operator=(const AtomicFile&) = delete;
+    AtomicFile(const AtomicFile&) = delete;             ///< not copyable: one AtomicFile owns the temporary
+    AtomicFile& operator=(const AtomicFile&) = delete;  ///< not copyable: one AtomicFile owns the temporary
+    /// Without commit(), closes and removes the temporary; `path` is left as it was.
     ~AtomicFile();
 
     /// Appends bytes to the temporary (partial writes and EINTR are retried).
     void write(std::span<const unsigned char> bytes);
+    /// Appends `size` bytes starting at `data`.
     void write(const void* data, std::size_t size) { write({static_cast<const unsigned char*>(data), size}); }
+    /// Appends the characters of `text` (no terminator).
     void write(std::string_view text) { write(text.data(), text.size()); }
 
     /// fsync(temporary), close, rename over the target, fsync(directory). Call once.
     void commit();
 
-    /// The file being replaced, and the temporary that holds the new bytes until commit().
+    /// The file being replaced.
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
+    /// The temporary that holds the new bytes until commit().
     [[nodiscard]] const std::string& temp_path() const noexcept { return temp_; }
 
 private:

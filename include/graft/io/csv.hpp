@@ -32,15 +32,15 @@ namespace graft::io {
 /// How a CSV file is laid out.
 struct CsvOptions {
     bool header = true;    ///< the first record names the columns (it is not data)
-    char delimiter = ',';  ///< ',' or ';' or '\t' ...; never '"', CR, LF or NUL
+    char delimiter = ',';  ///< ',' or ';' or tab ...; never '"', CR, LF or NUL
 };
 
 /// A numeric table: `values` holds rows * cols numbers, row-major.
 struct CsvTable {
     std::vector<std::string> columns;  ///< the header's names (empty without a header)
     std::size_t rows = 0;              ///< data rows (the header is not counted)
-    std::size_t cols = 0;
-    std::vector<double> values;
+    std::size_t cols = 0;              ///< numbers per row (every row has the same count)
+    std::vector<double> values;        ///< rows * cols numbers, row-major: row r starts at `values[r * cols]`
 
     /// The value at data row r, column c (both from 0); throws graft::Error when out of range.
     [[nodiscard]] double at(std::size_t r, std::size_t c) const;

@@ -41,8 +41,8 @@ inline constexpr std::size_t idx_max_rank = 16;
 /// An IDX array as read from disk: element type, dims (outermost first) and the elements in row-major
 /// order, already converted from the file's big-endian byte order to the host's.
 struct IdxArray {
-    DType dtype = DType::u8;
-    Dims dims;
+    DType dtype = DType::u8;            ///< element type, from the header's type code
+    Dims dims;                          ///< dims from the header, outermost first
     AlignedBuffer<unsigned char> data;  ///< size() == element count * dtype_size(dtype)
 
     /// Number of elements (the product of the dims).

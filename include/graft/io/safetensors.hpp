@@ -36,10 +36,10 @@ namespace graft::io {
 /// A tensor to save: its name, element type, dims (empty for a scalar) and contiguous row-major data,
 /// which must stay valid during the call. `data` may be null only if the tensor has no elements.
 struct TensorRef {
-    std::string name;
-    DType dtype = DType::f32;
-    Dims dims;
-    const void* data = nullptr;
+    std::string name;            ///< key in the file's header; unique, UTF-8, not "__metadata__"
+    DType dtype = DType::f32;    ///< element type of `data`
+    Dims dims;                   ///< dims, outermost first (empty for a scalar)
+    const void* data = nullptr;  ///< first of the product-of-dims elements, row-major, in native byte order
 };
 
 /// A TensorRef looking at a typed tensor.
@@ -62,10 +62,11 @@ inline void save_safetensors(const std::string& path, std::initializer_list<Tens
 
 /// A loaded safetensors file: every tensor in header order, and the `__metadata__` strings.
 struct SafetensorsFile {
+    /// One tensor of the file, with its bytes copied out.
     struct Record {
-        std::string name;
-        DType dtype = DType::f32;
-        Dims dims;
+        std::string name;          ///< the tensor's key in the header
+        DType dtype = DType::f32;  ///< element type, from the header's dtype string
+        Dims dims;                 ///< dims from the header, outermost first (empty for a scalar)
         /// The tensor's bytes in native byte order (the file's little-endian bytes, swapped on a big-endian host).
         std::vector<unsigned char> data;
 
@@ -79,8 +80,8 @@ struct SafetensorsFile {
         [[nodiscard]] Tensor<T, S> to_tensor() const;
     };
 
-    std::vector<Record> tensors;
-    std::map<std::string, std::string> metadata;
+    std::vector<Record> tensors;                  ///< every tensor, in header order
+    std::map<std::string, std::string> metadata;  ///< the `__metadata__` strings (empty when the file has none)
 
     /// The tensor called `name`, or nullptr.
     [[nodiscard]] const Record* find(std::string_view name) const noexcept;

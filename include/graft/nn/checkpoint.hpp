@@ -19,6 +19,7 @@
 
 namespace graft::nn {
 
+/// The safetensors name of state buffer `k` of parameter `param`: "optimizer/<param>/<k>".
 inline std::string optimizer_tensor_name(const std::string& param, std::size_t k) {
     return "optimizer/" + param + "/" + std::to_string(k);
 }

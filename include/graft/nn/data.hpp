@@ -28,9 +28,10 @@ namespace graft::nn {
 template <ShapeType S, std::size_t B>
 using batch_shape_t = graft::detail::shape_from_array_t<graft::detail::with_axis<S::rank>(S::dims, 0, B)>;
 
+/// Options of a DataLoader.
 struct DataLoaderOptions {
-    bool shuffle = true;
-    std::uint64_t seed = 0;
+    bool shuffle = true;     ///< draw each epoch in a seeded random order (false: samples in order 0..N-1)
+    std::uint64_t seed = 0;  ///< epoch e is shuffled with seed + e
 };
 
 /// Draws batches of B samples from one or more datasets of N samples each.
@@ -48,12 +49,14 @@ public:
     template <class X>
     using batch_t = Tensor<typename X::value_type, batch_shape_t<typename X::shape_type, B>>;
 
+    /// Draws from `data` (kept by reference: the tensors must outlive the loader), positioned at batch 0 of epoch 0.
     explicit DataLoader(const D&... data, DataLoaderOptions opt = {}) : data_(&data...), opt_(opt), order_(N) {
         start_epoch(0);
     }
 
     /// Batches per epoch (the partial last batch is dropped).
     static constexpr std::size_t batches_per_epoch() { return N / B; }
+    /// Samples per dataset: N, the first dim of every dataset.
     static constexpr std::size_t samples() { return N; }
 
     /// Restart at batch 0 of `epoch` with that epoch's order.
@@ -73,6 +76,7 @@ public:
         cursor_ += B;
         return true;
     }
+    /// The current epoch, as given to start_epoch() or seek().
     [[nodiscard]] std::size_t epoch() const noexcept { return epoch_; }
     /// Index of the next batch within the epoch (for progress and checkpoints).
     [[nodiscard]] std::size_t batch_index() const noexcept { return cursor_ / B; }

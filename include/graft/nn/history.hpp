@@ -17,12 +17,13 @@
 
 namespace graft::nn {
 
+/// One epoch of a training run: a row of loss.csv.
 struct EpochRecord {
-    std::size_t epoch = 0;
-    double train_loss = 0;
-    double test_accuracy = 0;
-    double seconds = 0;
-    double samples_per_second = 0;
+    std::size_t epoch = 0;           ///< the epoch's number, the x axis of loss.svg (the examples count from 1)
+    double train_loss = 0;           ///< mean training loss over the epoch
+    double test_accuracy = 0;        ///< fraction of test samples classified correctly, in [0, 1]
+    double seconds = 0;              ///< wall-clock time of the epoch, in seconds
+    double samples_per_second = 0;   ///< training throughput over the epoch
 };
 
 namespace detail {

@@ -28,12 +28,13 @@ namespace graft::passes {
 
 /// What one run of one pass did.
 struct PassReport {
-    std::string name;
-    std::size_t nodes_before = 0;
-    std::size_t nodes_after = 0;
+    std::string name;                 ///< the pass's name (Pass::name)
+    std::size_t nodes_before = 0;     ///< graph size when the pass started
+    std::size_t nodes_after = 0;      ///< graph size after its commit (dead nodes dropped)
     std::map<std::string, std::size_t> rewrites;  ///< rewrite kind -> how many times it fired
-    double milliseconds = 0;
+    double milliseconds = 0;          ///< wall time of the rewrite and the commit
 
+    /// Sum of the rewrite counts over every kind.
     [[nodiscard]] std::size_t total_rewrites() const {
         std::size_t n = 0;
         for (const auto& [k, v] : rewrites) n += v;
@@ -75,17 +76,18 @@ struct PassOptions {
 
 /// What a pass works on.
 struct PassContext {
-    Graph& graph;
+    Graph& graph;                   ///< the graph being rewritten, in place
     std::vector<NodeId>& roots;     ///< values that must survive (updated by commit)
     std::vector<NodeId> old_to_new; ///< filled by commit(): old id -> new id, or no_node when dropped
-    const Evaluator* evaluator = nullptr;
-    PassOptions options;
+    const Evaluator* evaluator = nullptr;  ///< computes constant nodes for fold_constants, which throws graft::Error without one
+    PassOptions options;            ///< settings the individual passes read
 };
 
 /// A rewrite in progress over one graph. Append new nodes with graph(), redirect uses with replace(),
 /// read through resolve(); commit() compacts the graph and updates the roots.
 class Rewriter {
 public:
+    /// Starts a rewrite of ctx.graph: nothing replaced yet, use counts taken from the graph and ctx.roots.
     explicit Rewriter(PassContext& ctx) : ctx_(ctx), repl_(ctx.graph.size()) {
         for (NodeId i = 0; i < repl_.size(); ++i) repl_[i] = i;
         users_.assign(ctx.graph.size(), 0);
@@ -96,7 +98,9 @@ public:
         for (NodeId r : ctx.roots) root_[r] = 1;
     }
 
+    /// The graph being rewritten; nodes appended through it directly do not have their inputs resolved (add() does).
     [[nodiscard]] Graph& graph() noexcept { return ctx_.graph; }
+    /// Node `id` as stored (not resolved); throws graft::Error when id is out of range.
     [[nodiscard]] const Node& node(NodeId id) const { return ctx_.graph.node(id); }
     /// How many times node `id` is read (by nodes of the graph as it was, plus roots).
     [[nodiscard]] std::size_t users(NodeId id) const { return id < users_.size() ? users_[id] : 0; }
@@ -132,6 +136,7 @@ public:
     }
     /// Counts a rewrite that changed a node without replacing it.
     void count(const std::string& kind, std::size_t n = 1) { rewrites_[kind] += n; }
+    /// Rewrite kind -> how many times it fired so far (copied into PassReport::rewrites).
     [[nodiscard]] const std::map<std::string, std::size_t>& rewrites() const noexcept { return rewrites_; }
 
     /// Rebuilds the node list: only nodes the (resolved) roots need, inputs before users, original order
@@ -259,7 +264,7 @@ private:
 
 /// A named pass.
 struct Pass {
-    std::string name;
+    std::string name;  ///< e.g. "cse": names its PassReport, errors after it and its dump files
     std::function<void(PassContext&, Rewriter&)> rewrite;  ///< calls replace()/add()/count(); commit is done for it
 };
 

@@ -21,27 +21,29 @@ namespace graft::passes {
 /// An ordered list of passes.
 struct Pipeline {
     Pipeline() = default;
+    /// `list` run in order, once or (to_fixed_point) repeated until a round changes nothing.
     explicit Pipeline(std::vector<Pass> list, bool to_fixed_point = false)
         : passes(std::move(list)), fixed_point(to_fixed_point) {}
 
-    std::vector<Pass> passes;
+    std::vector<Pass> passes;    ///< the main list, run in order (repeated when fixed_point)
     bool fixed_point = false;    ///< repeat the whole list until a round changes nothing
     std::vector<Pass> then;      ///< run once each, in order, after `passes` (and its fixed point): fusion
     int max_rounds = 8;          ///< bound on fixed-point rounds
 #ifdef NDEBUG
     bool verify_each = false;    ///< run verify(g) after every pass (on by default in debug builds)
 #else
-    bool verify_each = true;
+    bool verify_each = true;     ///< run verify(g) after every pass (on by default in debug builds)
 #endif
     std::string dump_dir;        ///< when non-empty, write the graph before/after each pass here
-    PassOptions options;
+    PassOptions options;         ///< handed to every pass through PassContext::options
 
+    /// True when there is no pass to run (both `passes` and `then` are empty).
     [[nodiscard]] bool empty() const noexcept { return passes.empty() && then.empty(); }
 };
 
 /// The result of running a pipeline.
 struct PipelineResult {
-    std::vector<PassReport> reports;
+    std::vector<PassReport> reports;  ///< one per pass run, in run order (a fixed point repeats passes)
     std::vector<NodeId> old_to_new;  ///< original node id -> id after all passes (no_node when dropped)
 
     /// All reports, one summary line each.

@@ -20,6 +20,8 @@
 
 namespace graft::passes {
 
+/// Options of recompute() and with_recompute(): whether and where to place checkpoints in a graph
+/// that has none of its own.
 struct RecomputeOptions {
     /// 0: only the graph's own checkpoint() marks. k > 0, for a graph without any checkpoint node: the
     /// pass first marks the output of every k-th layer. A layer starts at a matmul (or matmul_bias_act)

@@ -33,16 +33,23 @@ namespace graft::blas {
 
 /// One GEMM's shape as the tuner keys it: C[m,n] (+)= op(A)[m,k] op(B)[k,n], packed operands.
 struct GemmShape {
-    bool ta = false, tb = false;
-    std::size_t m = 0, n = 0, k = 0;
+    /// A is read transposed: op(A) = A^T, stored [k,m].
+    bool ta = false, tb = false;  ///< B is read transposed: op(B) = B^T, stored [n,k]
+    /// @var n
+    /// Columns of C and of op(B).
+
+    /// Rows of C and of op(A).
+    std::size_t m = 0, n = 0, k = 0;  ///< the inner (summed) dimension: columns of op(A), rows of op(B)
     bool accumulate = false;  ///< beta == 1 (a gradient summed over a batch), else beta == 0
+    /// Memberwise ordering, so a GemmShape can key the tuner's `std::map`.
     auto operator<=>(const GemmShape&) const = default;
 };
 
 /// A tuned choice and the best times (ns) it was made from; 0 ns when nothing was measured.
 struct TunedGemm {
-    Backend backend = Backend::automatic;
-    double cblas_ns = 0, eigen_ns = 0;
+    Backend backend = Backend::automatic;  ///< the chosen backend: Backend::cblas or Backend::eigen once tuned or pinned
+    /// Best measured time of one cblas_?gemm call, in nanoseconds.
+    double cblas_ns = 0, eigen_ns = 0;  ///< best measured time of one Eigen product, in nanoseconds
     bool pinned = false;  ///< set by pin(), not measured
 };
 

@@ -23,7 +23,7 @@ namespace graft {
 /// Both operands of a binary op hold the same element type (graft never promotes silently).
 template <class A, class B>
 struct element_types_match {
-    static constexpr bool value = std::is_same_v<A, B>;
+    static constexpr bool value = std::is_same_v<A, B>;  ///< true when A and B are the same type
 };
 
 namespace detail {

@@ -22,9 +22,11 @@ class Transposed {
     static_assert(S::rank == 2, "graft::transposed: only a matrix (rank 2) can be passed transposed");
 
 public:
-    using value_type = std::remove_const_t<T>;
-    using shape_type = transpose_t<S>;  // the logical shape the product sees
+    using value_type = std::remove_const_t<T>;  ///< element type without const
+    using shape_type = transpose_t<S>;  ///< the logical shape the product sees (S with its two dims swapped)
+    /// Wraps the row-major data of the untransposed matrix (shape S) at `base`, which must outlive this.
     explicit Transposed(const value_type* base) noexcept : base_(base) {}
+    /// The untransposed matrix's data, as passed to the GEMM with the transpose flag set.
     [[nodiscard]] const value_type* base() const noexcept { return base_; }
 
 private:

@@ -44,9 +44,9 @@ using nested_init_t = typename detail::nested_init<T, N>::type;
 template <Element T, ShapeType S>
 class Tensor {
 public:
-    using value_type = T;
-    using shape_type = S;
-    static constexpr std::size_t rank = S::rank;
+    using value_type = T;                          ///< element type (float, double, int32_t or uint8_t)
+    using shape_type = S;                          ///< the compile-time Shape<...>
+    static constexpr std::size_t rank = S::rank;  ///< number of dims (0 for a scalar)
 
     /// All elements zero.
     Tensor() : buf_(S::size) {}
@@ -84,32 +84,45 @@ public:
     }
 
     // -------------------------------------------------------------- size and storage
+    /// Number of elements, S::size (1 for a scalar).
     [[nodiscard]] static constexpr std::size_t size() noexcept { return S::size; }
+    /// The dims as a `std::array<std::size_t, rank>`, S::dims.
     [[nodiscard]] static constexpr const auto& dims() noexcept { return S::dims; }
+    /// The run-time DType tag of T.
     [[nodiscard]] static constexpr DType dtype() noexcept { return dtype_of<T>; }
+    /// Pointer to the first of size() contiguous row-major elements (64-byte aligned).
     [[nodiscard]] T* data() noexcept { return buf_.data(); }
+    /// Read-only pointer to the first of size() contiguous row-major elements (64-byte aligned).
     [[nodiscard]] const T* data() const noexcept { return buf_.data(); }
+    /// All elements as a span of size() in row-major order.
     [[nodiscard]] std::span<T> flat() noexcept { return {buf_.data(), S::size}; }
+    /// All elements as a read-only span of size() in row-major order.
     [[nodiscard]] std::span<const T> flat() const noexcept { return {buf_.data(), S::size}; }
+    /// First element, for row-major iteration: `for (float& v : t)`.
     T* begin() noexcept { return buf_.data(); }
+    /// One past the last element.
     T* end() noexcept { return buf_.data() + S::size; }
+    /// First element, read-only, for row-major iteration.
     const T* begin() const noexcept { return buf_.data(); }
+    /// One past the last element, read-only.
     const T* end() const noexcept { return buf_.data() + S::size; }
 
     // -------------------------------------------------------------- element access
-    /// t(i, j, ...): one index per dim. Bounds are checked unless NDEBUG is defined.
+    /// t(i, j, ...): one index per dim. Bounds are checked unless NDEBUG is defined (graft::Error when out of range).
     template <std::integral... I>
     T& operator()(I... idx) {
         static_assert(sizeof...(I) == S::rank, "graft::Tensor::operator(): give one index per dimension");
         return buf_[detail::flat_index<S>("Tensor::operator()", static_cast<std::size_t>(idx)...)];
     }
+    /// Read-only t(i, j, ...): one index per dim; bounds-checked unless NDEBUG (graft::Error when out of range).
     template <std::integral... I>
     const T& operator()(I... idx) const {
         static_assert(sizeof...(I) == S::rank, "graft::Tensor::operator(): give one index per dimension");
         return buf_[detail::flat_index<S>("Tensor::operator()", static_cast<std::size_t>(idx)...)];
     }
-    /// Flat (row-major) element i; bounds-checked unless NDEBUG.
+    /// Flat (row-major) element i; bounds-checked unless NDEBUG (graft::Error when `i >= size()`).
     T& operator[](std::size_t i) { return buf_[detail::checked_flat("Tensor::operator[]", i, S::size)]; }
+    /// Read-only flat (row-major) element i; bounds-checked unless NDEBUG (graft::Error when `i >= size()`).
     const T& operator[](std::size_t i) const { return buf_[detail::checked_flat("Tensor::operator[]", i, S::size)]; }
     /// The value of a rank-0 tensor.
     [[nodiscard]] T item() const
@@ -126,6 +139,7 @@ public:
 
     // -------------------------------------------------------------- shape changes (copies)
     /// Same elements, new shape of equal size: `t.reshape<6>()` or `t.reshape<Shape<3,2>>()`.
+    /// A size mismatch fails to compile (reshape_preserves_size).
     template <std::size_t... D>
     [[nodiscard]] Tensor<T, Shape<D...>> reshape() const {
         static_assert(reshape_preserves_size<S, Shape<D...>>::value, "graft::Tensor::reshape: sizes differ");
@@ -133,6 +147,7 @@ public:
         std::copy(begin(), end(), out.begin());
         return out;
     }
+    /// Same elements, new shape S2 of equal size: `t.reshape<Shape<3,2>>()`; a size mismatch fails to compile.
     template <ShapeType S2>
     [[nodiscard]] Tensor<T, S2> reshape() const {
         static_assert(reshape_preserves_size<S, S2>::value, "graft::Tensor::reshape: sizes differ");
@@ -147,8 +162,9 @@ public:
         return out;
     }
 
-    /// A non-owning view of this tensor.
+    /// A non-owning, mutable view of this tensor; valid while the tensor lives.
     [[nodiscard]] TensorView<T, S> view() noexcept { return TensorView<T, S>(data()); }
+    /// A non-owning, read-only view of this tensor; valid while the tensor lives.
     [[nodiscard]] TensorView<const T, S> view() const noexcept { return TensorView<const T, S>(data()); }
 
 private:

@@ -18,10 +18,11 @@ class TensorView {
     static_assert(Element<std::remove_const_t<T>>, "graft::TensorView: element type must be float, double, int32 or uint8");
 
 public:
-    using value_type = std::remove_const_t<T>;
-    using shape_type = S;
-    static constexpr std::size_t rank = S::rank;
+    using value_type = std::remove_const_t<T>;     ///< element type without const
+    using shape_type = S;                          ///< the compile-time Shape<...>
+    static constexpr std::size_t rank = S::rank;  ///< number of dims (0 for a scalar)
 
+    /// Views S::size contiguous row-major elements starting at `data`, which must outlive the view.
     explicit TensorView(T* data) noexcept : data_(data) {}
     /// A mutable view converts to a read-only one.
     operator TensorView<const value_type, S>() const noexcept  // NOLINT(google-explicit-constructor)
@@ -30,19 +31,28 @@ public:
         return TensorView<const value_type, S>(data_);
     }
 
+    /// Number of elements, S::size (1 for a scalar).
     [[nodiscard]] static constexpr std::size_t size() noexcept { return S::size; }
+    /// The dims as a `std::array<std::size_t, rank>`, S::dims.
     [[nodiscard]] static constexpr const auto& dims() noexcept { return S::dims; }
+    /// Pointer to the first viewed element.
     [[nodiscard]] T* data() const noexcept { return data_; }
+    /// The viewed elements as a span of size() in row-major order.
     [[nodiscard]] std::span<T> flat() const noexcept { return {data_, S::size}; }
+    /// First viewed element, for row-major iteration.
     T* begin() const noexcept { return data_; }
+    /// One past the last viewed element.
     T* end() const noexcept { return data_ + S::size; }
 
+    /// v(i, j, ...): one index per dim. Bounds are checked unless NDEBUG is defined (graft::Error when out of range).
     template <std::integral... I>
     T& operator()(I... idx) const {
         static_assert(sizeof...(I) == S::rank, "graft::TensorView::operator(): give one index per dimension");
         return data_[detail::flat_index<S>("TensorView::operator()", static_cast<std::size_t>(idx)...)];
     }
+    /// Flat (row-major) element i; bounds-checked unless NDEBUG (graft::Error when `i >= size()`).
     T& operator[](std::size_t i) const { return data_[detail::checked_flat("TensorView::operator[]", i, S::size)]; }
+    /// The value of a single-element view (rank 0, or every dim 1).
     [[nodiscard]] value_type item() const
         requires(S::size == 1)
     {
@@ -68,8 +78,10 @@ concept TensorLike = requires(const X& x) {
     { x.data() };
 } && Element<typename std::remove_cvref_t<X>::value_type> && ShapeType<typename std::remove_cvref_t<X>::shape_type>;
 
+/// Element type of a TensorLike: value_t<Tensor<float, Shape<2>>> is float.
 template <TensorLike X>
 using value_t = typename std::remove_cvref_t<X>::value_type;
+/// Shape of a TensorLike: shape_of_t<Tensor<float, Shape<2>>> is Shape<2>.
 template <TensorLike X>
 using shape_of_t = typename std::remove_cvref_t<X>::shape_type;
 

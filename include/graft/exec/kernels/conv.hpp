@@ -19,18 +19,42 @@ namespace graft::kernels {
 namespace conv_detail {
 /// The sizes of one conv instruction, read from Instr::window (x, w and y dims, then the attributes).
 struct ConvGeometry {
-    std::size_t N, C, H, W, O, Cg, KH, KW, OH, OW;
-    Conv2dParams p;
+    /// Batch size: x is [N, C, H, W], w is [O, Cg, KH, KW], y is [N, O, OH, OW].
+    std::size_t N, C, H, W, O, Cg, KH, KW, OH, OW;  ///< output width
+    /// \var C
+    /// Input channels.
+    /// \var H
+    /// Input height.
+    /// \var W
+    /// Input width.
+    /// \var O
+    /// Output channels.
+    /// \var Cg
+    /// Input channels per group (C / groups).
+    /// \var KH
+    /// Kernel height.
+    /// \var KW
+    /// Kernel width.
+    /// \var OH
+    /// Output height.
+
+    Conv2dParams p;  ///< strides, padding, dilation and groups
+    /// Number of channel groups.
     [[nodiscard]] std::size_t groups() const { return p.groups; }
+    /// Output channels per group.
     [[nodiscard]] std::size_t Og() const { return O / p.groups; }
+    /// Rows of the column matrix per group: Cg * KH * KW.
     [[nodiscard]] std::size_t K() const { return Cg * KH * KW; }
+    /// Elements of one input plane: H * W.
     [[nodiscard]] std::size_t HW() const { return H * W; }
+    /// Elements of one output plane: OH * OW.
     [[nodiscard]] std::size_t OHW() const { return OH * OW; }
     /// x itself is the column matrix: a 1x1 kernel, stride 1, no padding.
     [[nodiscard]] bool direct() const {
         return KH == 1 && KW == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 &&
                p.pad_right == 0;
     }
+    /// The geometry of conv instruction `ins` (conv2d or one of its gradients), read from Instr::window.
     static ConvGeometry of(const Instr& ins) {
         const auto& v = ins.window;
         ConvGeometry g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[10], v[11], {}};
@@ -51,6 +75,7 @@ inline void valid_range(std::ptrdiff_t off, std::size_t stride, std::size_t in, 
 
 /// Bytes of the zero-padded plane the unit-stride im2col keeps on the stack (up to a 45x45 float plane).
 inline constexpr std::size_t im2col_plane_bytes = 8192;
+/// Elements of T that fit in im2col_plane_bytes.
 template <class T>
 inline constexpr std::size_t im2col_plane_max = im2col_plane_bytes / sizeof(T);
 

@@ -14,10 +14,12 @@
 
 namespace graft::kernels {
 
+/// Input `k` of the instruction, as elements of T.
 template <class T>
 inline const T* in_ptr(void* const* slots, const Instr& ins, std::size_t k) {
     return static_cast<const T*>(slots[ins.in[k]]);
 }
+/// The instruction's output, as elements of T.
 template <class T>
 inline T* out_ptr(void* const* slots, const Instr& ins) {
     return static_cast<T*>(slots[ins.out]);
@@ -32,15 +34,42 @@ void binary(const Instr& ins, void* const* s) {
     detail::broadcast_binary(ins.plan, a, b, o, F{});
 }
 
+/// The op of the add kernel: binary<T, AddF>.
 struct AddF { template <class T> T operator()(T x, T y) const { return x + y; } };
+/// The op of the sub kernel: binary<T, SubF>.
 struct SubF { template <class T> T operator()(T x, T y) const { return x - y; } };
+/// The op of the mul kernel: binary<T, MulF>.
 struct MulF { template <class T> T operator()(T x, T y) const { return x * y; } };
+/// The op of the div kernel: binary<T, DivF>.
 struct DivF { template <class T> T operator()(T x, T y) const { return x / y; } };
+/// The op of the maximum kernel: binary<T, MaxF>.
 struct MaxF { template <class T> T operator()(T x, T y) const { return (x > y || x != x) ? x : y; } };
+/// The op of the minimum kernel: binary<T, MinF>.
 struct MinF { template <class T> T operator()(T x, T y) const { return (x < y || x != x) ? x : y; } };
+/// The op of the greater kernel: binary<T, GreaterF>.
 struct GreaterF { template <class T> T operator()(T x, T y) const { return x > y ? T(1) : T(0); } };
+/// The op of the less kernel: binary<T, LessF>.
 struct LessF { template <class T> T operator()(T x, T y) const { return x < y ? T(1) : T(0); } };
+/// The op of the equal kernel: binary<T, EqualF>.
 struct EqualF { template <class T> T operator()(T x, T y) const { return x == y ? T(1) : T(0); } };
+/// \fn template <class T> T AddF::operator()(T x, T y) const
+/// `x + y`.
+/// \fn template <class T> T SubF::operator()(T x, T y) const
+/// `x - y`.
+/// \fn template <class T> T MulF::operator()(T x, T y) const
+/// `x * y`.
+/// \fn template <class T> T DivF::operator()(T x, T y) const
+/// `x / y`.
+/// \fn template <class T> T MaxF::operator()(T x, T y) const
+/// The larger of `x` and `y`; NaN when either is NaN.
+/// \fn template <class T> T MinF::operator()(T x, T y) const
+/// The smaller of `x` and `y`; NaN when either is NaN.
+/// \fn template <class T> T GreaterF::operator()(T x, T y) const
+/// 1 where `x > y`, else 0 (NaN compares false).
+/// \fn template <class T> T LessF::operator()(T x, T y) const
+/// 1 where `x < y`, else 0 (NaN compares false).
+/// \fn template <class T> T EqualF::operator()(T x, T y) const
+/// 1 where `x == y`, else 0 (NaN compares false).
 
 /// Elementwise ops with scalar attributes (s1, s2).
 template <class T>
@@ -65,6 +94,7 @@ void scalar(const Instr& ins, void* const* s) {
     }
 }
 
+/// The tensor room's unary function for a unary op (neg for an op that is not unary).
 inline detail::Unary unary_of(OpKind op) {
     switch (op) {
         case OpKind::neg: return detail::Unary::neg;
@@ -83,6 +113,7 @@ inline detail::Unary unary_of(OpKind op) {
     }
 }
 
+/// out = f(x) for the unary ops (exp, log, tanh, relu, ...), vectorized by apply_unary.
 template <class T>
 void unary(const Instr& ins, void* const* s) {
     detail::apply_unary(unary_of(ins.op), in_ptr<T>(s, ins, 0), out_ptr<T>(s, ins), ins.n);

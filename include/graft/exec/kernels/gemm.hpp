@@ -10,6 +10,7 @@
 
 namespace graft::kernels {
 
+/// out = op(a) @ op(b): one blas::gemm per batch entry of the instruction's GemmArgs.
 template <class T>
 void matmul(const Instr& ins, void* const* s) {
     const T* a = static_cast<const T*>(s[ins.in[0]]);

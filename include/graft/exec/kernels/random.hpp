@@ -13,6 +13,7 @@
 
 namespace graft::kernels {
 
+/// out[i] = 0 with probability `s1`, else 1 / (1 - s1): drawn from (seed, the machine's run count, i).
 template <class T>
 void dropout_mask(const Instr& ins, void* const* slots) {
     T* out = static_cast<T*>(slots[ins.out]);

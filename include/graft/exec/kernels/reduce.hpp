@@ -15,6 +15,7 @@
 
 namespace graft::kernels {
 
+/// sum, mean or max over the axis: `outer` * `inner` results, each over `len` elements.
 template <class T>
 void reduce(const Instr& ins, void* const* s) {
     const T* x = static_cast<const T*>(s[ins.in[0]]);
@@ -23,6 +24,7 @@ void reduce(const Instr& ins, void* const* s) {
     detail::reduce_axis(op, x, ins.outer, ins.len, ins.inner, y);
 }
 
+/// softmax or log_softmax along the axis, shifted by the maximum so large logits stay finite.
 template <class T>
 void softmax(const Instr& ins, void* const* s) {
     const T* x = static_cast<const T*>(s[ins.in[0]]);
@@ -74,6 +76,7 @@ void one_hot(const Instr& ins, void* const* s) {
         if (lab[i] >= 0 && static_cast<std::size_t>(lab[i]) < depth) y[i * depth + static_cast<std::size_t>(lab[i])] = T(1);
 }
 
+/// argmax along the axis: the index (i32) of the first maximum (the first NaN, if any).
 template <class T>
 void argmax(const Instr& ins, void* const* s) {
     detail::arg_reduce_axis(true, static_cast<const T*>(s[ins.in[0]]), ins.outer, ins.len, ins.inner,

@@ -13,6 +13,7 @@
 
 namespace graft::kernels {
 
+/// Permutes the axes of x by `perm` (cache-blocked for a plain matrix transpose).
 template <class T>
 void transpose(const Instr& ins, void* const* s) {
     const T* x = static_cast<const T*>(s[ins.in[0]]);
@@ -45,6 +46,7 @@ void transpose(const Instr& ins, void* const* s) {
     }
 }
 
+/// x repeated to the output's dims (the broadcast plan was made at compile time).
 template <class T>
 void broadcast_to(const Instr& ins, void* const* s) {
     const T* x = static_cast<const T*>(s[ins.in[0]]);
@@ -78,6 +80,7 @@ void slice(const Instr& ins, void* const* s) {
         if (run) std::memcpy(y + o * run, x + o * in_row + start * ins.inner, run * sizeof(T));
 }
 
+/// Copies `n` elements of x to the output (a reshape whose input and output cannot share bytes).
 template <class T>
 void copy(const Instr& ins, void* const* s) {
     if (ins.n) std::memcpy(s[ins.out], s[ins.in[0]], ins.n * sizeof(T));

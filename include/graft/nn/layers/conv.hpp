@@ -29,9 +29,9 @@ enum class Padding { valid, same };
 /// Options of a Conv2d layer (weights Glorot-uniform from the layer's seed with fan_in = In*K*K and
 /// fan_out = Out*K*K, bias zeros: Keras's defaults, which the TensorFlow CNN tutorial uses).
 struct Conv2dOptions {
-    bool bias = true;
+    bool bias = true;                            ///< create the "<name>.bias" param [Out] (false: no bias)
     Init weight_init = init::glorot_uniform(0);  ///< its seed is replaced by the layer's seed
-    Init bias_init = init::zeros();
+    Init bias_init = init::zeros();              ///< initializer of the bias, used as given (its seed is kept)
 };
 
 /// 2-D convolution over NCHW batches with In input and Out output channels and a K x K kernel.
@@ -45,6 +45,8 @@ public:
     /// The options conv2d() is built with.
     static constexpr graft::Conv2dOptions options{.stride_h = Stride, .stride_w = Stride, .same = P == Padding::same};
 
+    /// Creates the params "<name>.weight" (from `opt.weight_init` with `seed`) and, with `opt.bias`,
+    /// "<name>.bias" in `g`.
     Conv2d(Graph& g, const std::string& name, std::uint64_t seed, Conv2dOptions opt = {}) {
         Init w = opt.weight_init;
         w.seed = seed;
@@ -65,13 +67,14 @@ public:
         return p;
     }
 
-    Var<T, Shape<Out, In, K, K>> weight;
+    Var<T, Shape<Out, In, K, K>> weight;  ///< the param "<name>.weight", [Out, In, K, K]
     Var<T, Shape<Out>> bias;  ///< invalid (default-constructed) without bias
 };
 
 /// Max over K x K windows moved by Stride (default K): MaxPool2d<2>{} halves height and width.
 template <std::size_t K, std::size_t Stride = K, std::size_t Pad = 0>
 struct MaxPool2d {
+    /// x [N, C, H, W] -> [N, C, H', W'], the max of each window (max_pool2d).
     template <VarType V>
     auto operator()(const V& x) const { return max_pool2d<K, Stride, Pad>(x); }
 };
@@ -79,12 +82,14 @@ struct MaxPool2d {
 /// Mean over K x K windows moved by Stride (default K); padding counts as zeros (count_include_pad).
 template <std::size_t K, std::size_t Stride = K, std::size_t Pad = 0>
 struct AvgPool2d {
+    /// x [N, C, H, W] -> [N, C, H', W'], the mean of each window (avg_pool2d).
     template <VarType V>
     auto operator()(const V& x) const { return avg_pool2d<K, Stride, Pad>(x); }
 };
 
 /// [N, d1, d2, ...] -> [N, d1*d2*...]: between the convolutions and the first Linear.
 struct Flatten {
+    /// x [N, d1, d2, ...] -> [N, d1*d2*...], the same elements in the same order.
     template <VarType V>
     auto operator()(const V& x) const { return flatten(x); }
 };
@@ -96,6 +101,7 @@ struct Flatten {
 /// train(false), like LibTorch's module.train() / module.eval().
 class Dropout {
 public:
+    /// A layer dropping with probability `p`, its masks drawn from `seed`. Throws graft::Error unless p is in [0, 1).
     explicit Dropout(double p, std::uint64_t seed = 0) : p_(p), seed_(seed) {
         if (!(p >= 0.0 && p < 1.0)) throw Error("nn::Dropout", "a probability p in [0, 1)", std::to_string(p));
     }
@@ -104,9 +110,12 @@ public:
         training_ = on;
         return *this;
     }
+    /// True when the graphs built from now on drop (training mode).
     [[nodiscard]] bool is_training() const { return training_; }
+    /// The drop probability, in [0, 1).
     [[nodiscard]] double p() const { return p_; }
 
+    /// x -> the same shape: dropout(x, p, seed) while training, x itself in evaluation or when p is 0.
     template <VarType V>
     V operator()(const V& x) const {
         if (!training_ || p_ == 0.0) return x;
@@ -140,6 +149,8 @@ class BatchNorm2d {
     static_assert(C > 0, "graft::nn::BatchNorm2d: needs at least one channel");
 
 public:
+    /// Creates "<name>.running_mean" and "<name>.running_var" in `g` and, with `opt.affine`, "<name>.weight"
+    /// and "<name>.bias". Throws graft::Error for an eps that is not > 0 or a momentum outside [0, 1].
     BatchNorm2d(Graph& g, const std::string& name, BatchNorm2dOptions opt = {}) : name_(name), opt_(opt) {
         if (!(opt.eps > 0.0)) throw Error("nn::BatchNorm2d " + name + ": eps", "a positive number", std::to_string(opt.eps));
         if (!(opt.momentum >= 0.0 && opt.momentum <= 1.0))
@@ -156,6 +167,7 @@ public:
         training_ = on;
         return *this;
     }
+    /// True when the graphs built from now on use batch statistics (training mode).
     [[nodiscard]] bool is_training() const { return training_; }
 
     /// x [N, C, H, W] -> the same shape.
@@ -181,6 +193,7 @@ public:
 
     /// The batch statistics of the last training graph built (list them as outputs of its program).
     [[nodiscard]] const Var<T, Shape<C>>& batch_mean() const { return batch_mean_; }
+    /// The biased batch variance [C] of the last training graph built (list it as an output of its program).
     [[nodiscard]] const Var<T, Shape<C>>& batch_var() const { return batch_var_; }
 
     /// Folds the last run's batch statistics into the running averages in `m`'s ParamStore (which the
@@ -207,7 +220,9 @@ public:
         return {weight.id(), bias.id()};
     }
 
+    /// The per-channel scale "<name>.weight" (ones), invalid without affine; bias is the shift "<name>.bias" (zeros).
     Var<T, Shape<C>> weight, bias;               ///< invalid without affine
+    /// The running mean "<name>.running_mean" (zeros); running_var is the running variance (ones).
     Var<T, Shape<C>> running_mean, running_var;  ///< params that no optimizer updates
 
 private:

@@ -15,14 +15,17 @@ namespace graft::nn {
 
 /// Options of a Linear layer (weights Glorot-uniform from the seed, bias zeros, as Keras does).
 struct LinearOptions {
-    bool bias = true;
+    bool bias = true;                            ///< create the "<name>.bias" param (false: y = x W only)
     Init weight_init = init::glorot_uniform(0);  ///< its seed is replaced by the layer's seed
-    Init bias_init = init::zeros();
+    Init bias_init = init::zeros();              ///< initializer of the bias, used as given (its seed is kept)
 };
 
+/// Fully connected layer y = x W + b with W [In, Out] and b [Out], elements of type T.
 template <std::size_t In, std::size_t Out, FloatElement T = float>
 class Linear {
 public:
+    /// Creates the params "<name>.weight" (from `opt.weight_init` with `seed`) and, with `opt.bias`,
+    /// "<name>.bias" in `g`.
     Linear(Graph& g, const std::string& name, std::uint64_t seed, LinearOptions opt = {}) {
         Init w = opt.weight_init;
         w.seed = seed;
@@ -44,18 +47,21 @@ public:
         return p;
     }
 
-    Var<T, Shape<In, Out>> weight;
+    Var<T, Shape<In, Out>> weight;  ///< the param "<name>.weight", [In, Out]
     Var<T, Shape<Out>> bias;  ///< invalid (default-constructed) without bias
 };
 
 /// Activation functors, for composing with chain(): chain(x, fc1, ReLU{}, fc2).
-struct ReLU { template <VarType V> auto operator()(const V& x) const { return relu(x); } };
-struct Tanh { template <VarType V> auto operator()(const V& x) const { return tanh(x); } };
-struct Sigmoid { template <VarType V> auto operator()(const V& x) const { return sigmoid(x); } };
+struct ReLU { /** relu(x) = max(x, 0), elementwise; same type as x. */ template <VarType V> auto operator()(const V& x) const { return relu(x); } };
+/// Hyperbolic tangent as a functor for chain().
+struct Tanh { /** tanh(x), elementwise; same type as x. */ template <VarType V> auto operator()(const V& x) const { return tanh(x); } };
+/// Logistic sigmoid as a functor for chain().
+struct Sigmoid { /** sigmoid(x) = 1 / (1 + exp(-x)), elementwise; same type as x. */ template <VarType V> auto operator()(const V& x) const { return sigmoid(x); } };
 
 /// f_n(...f_2(f_1(x))): Sequential-style composition of layers and functors, each step typed.
 template <class X>
 auto chain(const X& x) { return x; }
+/// Applies `f` to `x`, then the rest of the chain to the result.
 template <class X, class F, class... Fs>
 auto chain(const X& x, const F& f, const Fs&... fs) { return chain(f(x), fs...); }
 

@@ -11,16 +11,20 @@
 
 namespace graft::nn {
 
+/// Hyperparameters of Adagrad (PyTorch's defaults).
 struct AdagradOptions {
-    double lr = 0.01;
-    double lr_decay = 0.0;
-    double weight_decay = 0.0;
-    double initial_accumulator_value = 0.0;
-    double eps = 1e-10;
+    double lr = 0.01;                        ///< step size (learning rate), finite and >= 0
+    double lr_decay = 0.0;                   ///< step t uses lr / (1 + (t - 1) * lr_decay), >= 0
+    double weight_decay = 0.0;               ///< L2 penalty: wd * p is added to the gradient, >= 0
+    double initial_accumulator_value = 0.0;  ///< starting value of every sum of squared gradients, >= 0
+    double eps = 1e-10;                      ///< added to the denominator sqrt(s) for stability, finite and > 0
 };
 
+/// Adagrad: each element's step is scaled by the inverse root of its accumulated squared gradients.
 class Adagrad final : public Optimizer {
 public:
+    /// Binds the parameters of `pg` in `m` with one accumulator each, filled with initial_accumulator_value.
+    /// Throws graft::Error for an option out of range (see AdagradOptions) or a parameter Optimizer cannot bind.
     Adagrad(Machine& m, const ParamGrads& pg, AdagradOptions o = {}) : Optimizer("Adagrad", m, pg, o.lr, 1), o_(o) {
         check_hyper("Adagrad", "lr_decay", o.lr_decay, 0.0);
         check_hyper("Adagrad", "weight_decay", o.weight_decay, 0.0);

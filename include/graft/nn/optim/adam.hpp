@@ -11,20 +11,24 @@
 
 namespace graft::nn {
 
+/// Hyperparameters of Adam and AdamW (PyTorch's defaults; AdamW's constructor defaults weight_decay to 1e-2).
 struct AdamOptions {
-    double lr = 1e-3;
-    double beta1 = 0.9;
-    double beta2 = 0.999;
-    double eps = 1e-8;
-    double weight_decay = 0.0;
+    double lr = 1e-3;           ///< step size (learning rate), finite and >= 0
+    double beta1 = 0.9;         ///< decay rate of the first-moment (mean) estimate, in [0, 1)
+    double beta2 = 0.999;       ///< decay rate of the second-moment (uncentered variance) estimate, in [0, 1)
+    double eps = 1e-8;          ///< added to the denominator sqrt(v) for stability, finite and > 0
+    double weight_decay = 0.0;  ///< decoupled decay factor (AdamW) or L2 penalty added to the gradient (Adam), >= 0
 };
 
 /// Adam with decoupled weight decay (Loshchilov & Hutter); with decoupled = false it is Adam.
 class AdamW : public Optimizer {
 public:
+    /// Binds the parameters of `pg` in `m` with two moment buffers each (zeros). Throws graft::Error for
+    /// an option out of range (see AdamOptions) or a parameter Optimizer cannot bind.
     AdamW(Machine& m, const ParamGrads& pg, AdamOptions o = {.lr = 1e-3, .weight_decay = 1e-2}) : AdamW("AdamW", m, pg, o, true) {}
 
 protected:
+    /// For Adam: the same rule under another name, with weight decay decoupled (AdamW) or added to the gradient (Adam).
     AdamW(const char* name, Machine& m, const ParamGrads& pg, AdamOptions o, bool decoupled)
         : Optimizer(name, m, pg, o.lr, 2), o_(o), decoupled_(decoupled) {
         check_hyper(name, "beta1", o.beta1, 0.0, 1.0, true);
@@ -70,6 +74,8 @@ private:
 /// Adam: AdamW with the weight decay added to the gradient (L2), PyTorch's Adam.
 class Adam final : public AdamW {
 public:
+    /// Binds the parameters of `pg` in `m` with two moment buffers each (zeros). Throws graft::Error for
+    /// an option out of range (see AdamOptions) or a parameter Optimizer cannot bind.
     Adam(Machine& m, const ParamGrads& pg, AdamOptions o = {}) : AdamW("Adam", m, pg, o, false) {}
 };
 

@@ -22,15 +22,15 @@ namespace graft::nn {
 
 /// A parameter and the node holding its gradient.
 struct ParamGrad {
-    NodeId param = no_node;
-    NodeId grad = no_node;
-    std::string name;
+    NodeId param = no_node;  ///< the param node being trained
+    NodeId grad = no_node;   ///< the node computing d loss / d param (same shape as the param)
+    std::string name;        ///< the param's name, its key in the ParamStore
 };
 
 /// The gradients of a loss with respect to a list of parameters, as graph nodes.
 struct ParamGrads {
-    NodeId loss = no_node;
-    std::vector<ParamGrad> items;
+    NodeId loss = no_node;         ///< the scalar loss node the gradients are taken of
+    std::vector<ParamGrad> items;  ///< one entry per parameter, in the order given to param_grads()
 
     /// Output list for compile(): the given outputs first, then every gradient.
     template <VarType... V>
@@ -100,13 +100,14 @@ inline void check_eps(const char* opt, double eps) {
 /// The shared part of every optimizer: bound buffers, the learning rate, the step count, clipping.
 class Optimizer {
 public:
+    /// One parameter as the optimizer holds it: its buffers, bound once at construction.
     struct Bound {
-        std::string name;
-        DType dtype = DType::f32;
-        Dims dims;
-        std::size_t n = 0;
-        void* param = nullptr;
-        void* grad = nullptr;
+        std::string name;           ///< the param's name in the ParamStore
+        DType dtype = DType::f32;   ///< element type of the param, its gradient and its state (f32 or f64)
+        Dims dims;                  ///< the param's shape
+        std::size_t n = 0;          ///< element count of the param
+        void* param = nullptr;      ///< the param's data in the machine's ParamStore, updated in place
+        void* grad = nullptr;       ///< the gradient's output buffer in the Machine, refreshed by each run()
         std::vector<AlignedBuffer<unsigned char>> state;  ///< per-optimizer moment buffers, allocated once
     };
 
@@ -152,6 +153,9 @@ public:
     std::function<double(std::size_t)> schedule;  ///< if set, lr = schedule(step index) before each step
 
 protected:
+    /// Binds every parameter of `pg` in `m` with `state_buffers` zeroed param-sized state buffers each.
+    /// Throws graft::Error for an lr that is not a finite value >= 0, an empty `pg`, a param the machine's
+    /// ParamStore lacks, or a gradient that is not among the compiled program's outputs.
     Optimizer(const char* name, Machine& m, const ParamGrads& pg, double lr_, std::size_t state_buffers)
         : lr(lr_), name_(name), machine_(&m) {
         check_hyper(name_, "lr", lr_, 0.0);
@@ -176,8 +180,8 @@ protected:
     }
     /// The optimizer's rule for one parameter; t_ is already the 1-based index of this step.
     virtual void update(Bound& b) = 0;
-    std::size_t t_ = 0;
-    const char* name_;
+    std::size_t t_ = 0;  ///< steps taken; inside update(), the 1-based index of the current step
+    const char* name_;   ///< the optimizer's name, as name() returns it and errors show it
 
 private:
     static double sumsq(const Bound& b) {
@@ -201,6 +205,7 @@ void for_blocks(std::size_t n, F&& f) {
 /// A block of a parameter-sized buffer as an Eigen array.
 template <class T>
 using BlockArray = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+/// A block of a read-only parameter-sized buffer (the gradient) as an Eigen array.
 template <class T>
 using ConstBlockArray = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 

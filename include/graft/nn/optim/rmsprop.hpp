@@ -11,17 +11,21 @@
 
 namespace graft::nn {
 
+/// Hyperparameters of RMSprop (PyTorch's defaults).
 struct RMSpropOptions {
-    double lr = 0.01;
-    double alpha = 0.99;
-    double eps = 1e-8;
-    double weight_decay = 0.0;
-    double momentum = 0.0;
-    bool centered = false;
+    double lr = 0.01;           ///< step size (learning rate), finite and >= 0
+    double alpha = 0.99;        ///< decay rate of the running mean of squared gradients, in [0, 1]
+    double eps = 1e-8;          ///< added to the denominator for stability, finite and > 0
+    double weight_decay = 0.0;  ///< L2 penalty: wd * p is added to the gradient, >= 0
+    double momentum = 0.0;      ///< momentum factor of the buffer of normalized steps, >= 0; 0 is none
+    bool centered = false;      ///< divide by sqrt(s - ga^2), the gradient's estimated variance, instead of sqrt(s)
 };
 
+/// RMSprop: each element's step is divided by the root of a running mean of its squared gradients.
 class RMSprop final : public Optimizer {
 public:
+    /// Binds the parameters of `pg` in `m` with three state buffers each (squares, mean, momentum). Throws
+    /// graft::Error for an option out of range (see RMSpropOptions) or a parameter Optimizer cannot bind.
     RMSprop(Machine& m, const ParamGrads& pg, RMSpropOptions o = {}) : Optimizer("RMSprop", m, pg, o.lr, 3), o_(o) {
         check_hyper("RMSprop", "alpha", o.alpha, 0.0, 1.0);
         check_eps("RMSprop", o.eps);

@@ -10,16 +10,20 @@
 
 namespace graft::nn {
 
+/// Hyperparameters of SGD (PyTorch's meanings; lr defaults to 0.01).
 struct SGDOptions {
-    double lr = 0.01;
-    double momentum = 0.0;
-    double dampening = 0.0;
-    double weight_decay = 0.0;
-    bool nesterov = false;
+    double lr = 0.01;           ///< step size (learning rate), finite and >= 0
+    double momentum = 0.0;      ///< momentum factor, >= 0; 0 is plain SGD and keeps no state buffer
+    double dampening = 0.0;     ///< the gradient enters the momentum buffer scaled by 1 - dampening, in [0, 1]
+    double weight_decay = 0.0;  ///< L2 penalty: wd * p is added to the gradient, >= 0
+    bool nesterov = false;      ///< Nesterov momentum; needs momentum > 0 and dampening == 0
 };
 
+/// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and weight decay.
 class SGD final : public Optimizer {
 public:
+    /// Binds the parameters of `pg` in `m` (one momentum buffer each when momentum != 0). Throws
+    /// graft::Error for an option out of range (see SGDOptions) or a parameter Optimizer cannot bind.
     SGD(Machine& m, const ParamGrads& pg, SGDOptions o = {}) : Optimizer("SGD", m, pg, o.lr, o.momentum != 0.0 ? 1 : 0), o_(o) {
         check_hyper("SGD", "momentum", o.momentum, 0.0);
         check_hyper("SGD", "dampening", o.dampening, 0.0, 1.0);

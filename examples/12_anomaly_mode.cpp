@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
-// examples/08_anomaly_mode.cpp: where did the NaN come from? A loss -mean(log(x w)) is evaluated on three
+// examples/12_anomaly_mode.cpp: where did the NaN come from? A loss -mean(log(x w)) is evaluated on three
 // batches; the third holds a row whose x w is negative. Without anomaly mode the loss just becomes nan
 // (the gradient, through 1/z, does not even notice). With Machine::set_anomaly_check(true), run() stops
 // at the first instruction whose
 // output is not finite and names it: instruction index and node (as dump() lists them), op, name, shape,
 // the element, and the step. docs/reliability.md#anomaly-mode has the details.
 #include <graft/graft.hpp>
+
+#include "teaching.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -22,14 +24,18 @@ void print_loss(const char* who, int step, double loss, double grad0) {
 }
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    const teaching::Pictures pics("12_anomaly_mode", argc, argv);  // --dot DIR: the graph pictures
     graft::Graph g;
     auto x = g.input<double, 4, 2>("x");
     auto w = g.param<double, 2, 1>("w", graft::init::constant(0.5));
     auto z = graft::matmul(x, w);          // [4, 1]
     auto y = graft::log(z).named("log_z");  // NaN as soon as an entry of z is negative
     auto loss = -graft::mean(y);
+    pics.forward(g, {loss.id()}, "loss = -mean(log(x w))");
+    const auto first_backward = static_cast<graft::NodeId>(g.size());
     auto gw = graft::grad(loss, w);
+    pics.backward(g, {loss.id(), gw.id()}, first_backward, "the loss and its reverse sweep (blue)");
 
     // No passes, so that every op is its own instruction (with passes the log could be fused into a chain;
     // anomaly mode would then name the fused instruction and list its ops).

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+// tests/docs/check_docs.cpp: checks that the program output pasted into a docs chapter is what the program
+// really prints, so the book cannot rot.
+//
+//   graft_check_docs CHAPTER.md EXAMPLES_BIN_DIR WORK_DIR
+//
+// A pasted output is a fenced block right after a marker line naming the program and its arguments:
+//
+//   <!-- output: 03_autodiff_by_hand -->
+//   <!-- vary: [0-9.]+ ms -->            (optional: what changes from run to run, an ECMAScript regex)
+//   ```text
+//   ...the lines the reader sees...
+//   ```
+//
+// The program is run in WORK_DIR (it may write files there) and its stdout compared with the block, line by
+// line, trailing blanks ignored. A block line that is exactly `...` stands for any number of output lines
+// (also none); otherwise lines must follow each other. Without a leading `...` the block starts at the first
+// output line, without a trailing `...` it ends at the last. Where `vary` is given, every match of it is
+// replaced by `#` in both texts before comparing. A chapter under docs/tutorial/ must paste at least one
+// output. Exit status 0 when every block matches; otherwise 1 and, per block, the first line that differs.
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <sys/wait.h>
+
+namespace {
+
+struct Block {
+    std::size_t line = 0;        // 1-based line of the marker in the chapter
+    std::string command;         // program name and arguments
+    std::string vary;            // regex of what varies, or empty
+    std::vector<std::string> text;
+};
+
+std::string rtrim(std::string s) {
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.pop_back();
+    return s;
+}
+
+bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
+
+// "<!-- key: value -->" -> value, or false when the line is not such a comment.
+bool comment_value(const std::string& line, const std::string& key, std::string& value) {
+    const std::string open = "<!-- " + key + ":", close = "-->";
+    const std::string t = rtrim(line);
+    if (!starts_with(t, open) || t.size() < open.size() + close.size() || t.compare(t.size() - close.size(), close.size(), close) != 0)
+        return false;
+    value = t.substr(open.size(), t.size() - open.size() - close.size());
+    value.erase(0, value.find_first_not_of(' '));
+    value = rtrim(value);
+    return true;
+}
+
+std::vector<Block> parse(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    std::vector<Block> blocks;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        std::string cmd;
+        if (!comment_value(lines[i], "output", cmd)) continue;
+        Block b;
+        b.line = i + 1;
+        b.command = cmd;
+        std::size_t j = i + 1;
+        if (j < lines.size() && comment_value(lines[j], "vary", b.vary)) ++j;
+        if (j >= lines.size() || !starts_with(lines[j], "```"))
+            throw std::runtime_error(path + ":" + std::to_string(b.line) + ": expected a fenced block (```) right after the output marker");
+        for (++j; j < lines.size() && !starts_with(lines[j], "```"); ++j) b.text.push_back(rtrim(lines[j]));
+        if (j >= lines.size()) throw std::runtime_error(path + ":" + std::to_string(b.line) + ": the fenced block is not closed");
+        if (b.text.empty()) throw std::runtime_error(path + ":" + std::to_string(b.line) + ": the fenced block is empty");
+        blocks.push_back(std::move(b));
+        i = j;
+    }
+    return blocks;
+}
+
+std::string quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+// Runs "<bin>/<program> <args>" in `dir`; stdout and exit status.
+std::pair<std::string, int> run(const std::string& bin, const std::string& command, const std::string& dir) {
+    const std::string full = "cd " + quote(dir) + " && " + quote(bin + "/") + command + " 2>/dev/null";
+    FILE* p = popen(full.c_str(), "r");
+    if (!p) throw std::runtime_error("cannot run " + full);
+    std::string out;
+    std::array<char, 4096> buf{};
+    for (std::size_t n; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;) out.append(buf.data(), n);
+    const int status = pclose(p);
+    return {out, WIFEXITED(status) ? WEXITSTATUS(status) : 128};
+}
+
+std::vector<std::string> split_lines(const std::string& s) {
+    std::vector<std::string> v;
+    std::istringstream in(s);
+    for (std::string l; std::getline(in, l);) v.push_back(rtrim(l));
+    return v;
+}
+
+// Matches `want` (with `...` gaps) against `got`; on failure `why` says where.
+bool matches(const std::vector<std::string>& want, const std::vector<std::string>& got, std::string& why) {
+    // Backtracking over gaps: positions are small (tens of lines), so plain recursion is fine.
+    std::map<std::pair<std::size_t, std::size_t>, bool> memo;
+    std::size_t best_w = 0, best_g = 0;  // the furthest point reached, for the message
+    auto go = [&](auto&& self, std::size_t w, std::size_t g) -> bool {
+        if (auto it = memo.find({w, g}); it != memo.end()) return it->second;
+        bool ok;
+        if (w == want.size()) {
+            ok = g == got.size();
+        } else if (want[w] == "...") {
+            ok = false;
+            for (std::size_t k = g; k <= got.size() && !ok; ++k) ok = self(self, w + 1, k);
+        } else {
+            if (w > best_w || (w == best_w && g > best_g)) best_w = w, best_g = g;
+            ok = g < got.size() && got[g] == want[w] && self(self, w + 1, g + 1);
+        }
+        memo[{w, g}] = ok;
+        return ok;
+    };
+    if (go(go, 0, 0)) return true;
+    if (best_w < want.size())
+        why = "the docs show line " + std::to_string(best_w + 1) + " of the block:\n    " + want[best_w] + "\n  the program printed " +
+              (best_g < got.size() ? "at output line " + std::to_string(best_g + 1) + ":\n    " + got[best_g] : std::string("nothing more"));
+    else
+        why = "the program printed more lines after the block's last line (end the block with ... to allow that)";
+    return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 4) {
+        std::cerr << "usage: graft_check_docs CHAPTER.md EXAMPLES_BIN_DIR WORK_DIR\n";
+        return 2;
+    }
+    const std::string chapter = argv[1], bin = argv[2], work = argv[3];
+    try {
+        const auto blocks = parse(chapter);
+        if (blocks.empty() && chapter.find("/tutorial/") != std::string::npos) {
+            std::cerr << chapter << ": a tutorial chapter must paste its program's output (<!-- output: NAME --> before a fenced block)\n";
+            return 1;
+        }
+        std::filesystem::create_directories(work);
+        std::map<std::string, std::pair<std::string, int>> runs;  // one run per distinct command
+        int failed = 0;
+        for (const auto& b : blocks) {
+            auto it = runs.find(b.command);
+            if (it == runs.end()) it = runs.emplace(b.command, run(bin, b.command, work)).first;
+            const auto& [out, rc] = it->second;
+            const std::string where = chapter + ":" + std::to_string(b.line) + ": `" + b.command + "`";
+            if (rc != 0) {
+                std::cerr << where << " exited with status " << rc << "\n";
+                ++failed;
+                continue;
+            }
+            auto want = b.text;
+            auto got = split_lines(out);
+            if (!b.vary.empty()) {
+                const std::regex re(b.vary, std::regex::ECMAScript);
+                for (auto& l : want)
+                    if (l != "...") l = std::regex_replace(l, re, "#");
+                for (auto& l : got) l = std::regex_replace(l, re, "#");
+            }
+            std::string why;
+            if (!matches(want, got, why)) {
+                std::cerr << where << ": the pasted output differs from the program's\n  " << why << "\n--- the program printed:\n" << out << "---\n";
+                ++failed;
+            } else {
+                std::cout << where << ": " << b.text.size() << " lines match\n";
+            }
+        }
+        if (failed) std::cerr << failed << " of " << blocks.size() << " pasted outputs differ\n";
+        return failed ? 1 : 0;
+    } catch (const std::exception& e) {
+        std::cerr << e.what() << "\n";
+        return 1;
+    }
+}
