@@ -10,7 +10,7 @@
 //   - The training program is the MLP flagship's (fashion_mnist_train.hpp): progress, loss.csv, loss.svg,
 //     a checkpoint per epoch, --resume. The evaluation graph is built with dropout off, at batch 100.
 //
-// Usage: fashion_mnist_cnn [--data DIR] [--epochs N] [--out DIR] [--resume] [--limit BATCHES] [--lr LR]
+// Usage: fashion_mnist_cnn [--data DIR] [--epochs N] [--out DIR] [--resume] [--limit BATCHES] [--lr LR] [--dot DIR]
 #include "fashion_mnist_train.hpp"
 
 int main(int argc, char** argv) {

@@ -9,7 +9,7 @@
 //     compile() with passes::standard(), Adam, the evaluation program sharing the parameters, progress,
 //     loss.csv, loss.svg and a checkpoint per epoch that --resume continues from.
 //
-// Usage: fashion_mnist_mlp [--data DIR] [--epochs N] [--out DIR] [--resume] [--limit BATCHES] [--lr LR]
+// Usage: fashion_mnist_mlp [--data DIR] [--epochs N] [--out DIR] [--resume] [--limit BATCHES] [--lr LR] [--dot DIR]
 #include "fashion_mnist_train.hpp"
 
 int main(int argc, char** argv) {
