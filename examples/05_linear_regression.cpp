@@ -6,16 +6,21 @@
 //   3. bind the data once, then loop: run() computes loss and gradients, step() updates the parameters.
 // The data are synthetic (seeded, so the output is the same on every run): 256 points with 3 features,
 // y = X w_true + b_true plus a little noise. Plain SGD on the mean squared error recovers w_true and b_true
-// to within the noise, about 1e-4.
+// to within the noise, about 1e-4. With --dot DIR it also writes the graph before and after the reverse
+// sweep and after the passes (teaching.hpp).
 #include <graft/graft.hpp>
 
+#include "teaching.hpp"
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 using graft::Shape;
 using graft::Tensor;
 
-int main() {
+int main(int argc, char** argv) {
+    const teaching::Pictures pics("05_linear_regression", argc, argv);
     constexpr std::size_t N = 256, F = 3;
     const double w_true[F] = {2.0, -3.5, 0.5};
     const double b_true = 1.25;
@@ -36,9 +41,13 @@ int main() {
     auto y = g.input<double, N, 1>("y");
     graft::nn::Linear<F, 1, double> fc(g, "fc", /*seed=*/1);
     auto loss = graft::nn::mse(fc(x), y);
+    pics.forward(g, {loss.id()}, "loss = mse(x W + b, y)");
 
     // 2. gradients as graph nodes, compiled with the loss into one program
+    const auto first_bwd = static_cast<graft::NodeId>(g.size());
     auto grads = graft::nn::param_grads(loss, fc);
+    pics.backward(g, grads.outputs(loss), first_bwd, "loss and dloss/dW, dloss/db (reverse sweep in blue)");
+    pics.after_passes(g, grads.outputs(loss), "loss and its gradients after passes::standard()");
     graft::Machine m(graft::compile(g, grads.outputs(loss)));
     graft::nn::SGD opt(m, grads, {.lr = 0.5});
 

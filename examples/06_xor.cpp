@@ -3,8 +3,11 @@
 //   logits = Linear<8, 1>(tanh(Linear<2, 8>(x))),   loss = binary_cross_entropy_with_logits(logits, t)
 // The four input pairs form one batch; Adam trains on it until the loss is below 0.01, then the program
 // prints the four predictions sigmoid(logits). A second, forward-only program at batch 1 shares the
-// trained parameters (one ParamStore, several programs) and classifies a single pair.
+// trained parameters (one ParamStore, several programs) and classifies a single pair. With --dot DIR it also
+// writes the training graph before and after the reverse sweep and after the passes (teaching.hpp).
 #include <graft/graft.hpp>
+
+#include "teaching.hpp"
 
 #include <cstdio>
 #include <memory>
@@ -13,7 +16,8 @@ using graft::Shape;
 using graft::Tensor;
 namespace nn = graft::nn;
 
-int main() {
+int main(int argc, char** argv) {
+    const teaching::Pictures pics("06_xor", argc, argv);
     const Tensor<double, Shape<4, 2>> X{{0, 0}, {0, 1}, {1, 0}, {1, 1}};
     const Tensor<double, Shape<4, 1>> T{{0}, {1}, {1}, {0}};
 
@@ -28,7 +32,11 @@ int main() {
     auto logits = model(x);
     auto loss = nn::binary_cross_entropy_with_logits(logits, t);
     auto prob = sigmoid(logits);
+    pics.forward(g, {loss.id(), prob.id()}, "XOR: loss and sigmoid(logits) of a 2-8-1 perceptron");
+    const auto first_bwd = static_cast<graft::NodeId>(g.size());
     auto grads = nn::param_grads(loss, hidden, out);
+    pics.backward(g, grads.outputs(loss, prob), first_bwd, "XOR: forward + the reverse sweep to the 4 parameters (blue)");
+    pics.after_passes(g, grads.outputs(loss, prob), "XOR training graph after passes::standard()");
 
     graft::Machine train(graft::compile(g, grads.outputs(loss, prob)));
     nn::Adam opt(train, grads, {.lr = 0.05});

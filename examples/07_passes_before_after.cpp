@@ -5,12 +5,15 @@
 // passes::standard(), so every rewrite can be read off the text form. Part 2 builds the MLP training
 // graph of the flagship (784-256-128-10, batch 64, forward + cross-entropy + backward), optimizes it and
 // prints what each pass did, then compiles it with and without passes and compares the tapes.
-// Each graph is also written as DOT (and SVG when Graphviz is installed) into the current directory.
+// With --dot DIR the graphs are also written as DOT (and SVG when Graphviz is installed) into DIR
+// (teaching.hpp): the small expression before and after the passes (.small_before, .small_after), and the
+// MLP graph as built (.forward), with its reverse sweep (.backward) and after passes::standard() (.passes).
 #include <graft/graft.hpp>
 
+#include "teaching.hpp"
+
+#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -18,17 +21,6 @@
 using namespace graft;
 
 namespace {
-
-void write_picture(const std::string& stem, const Graph& g, const std::vector<NodeId>& outputs) {
-    DotOptions o;
-    o.title = stem;
-    o.outputs = outputs;
-    std::ofstream(stem + ".dot") << to_dot(g, o);
-    std::cout << "wrote " << stem << ".dot\n";
-    if (std::system("command -v dot > /dev/null 2>&1") == 0 &&
-        std::system(("dot -Tsvg " + stem + ".dot -o " + stem + ".svg").c_str()) == 0)
-        std::clog << "rendered " << stem << ".svg\n";
-}
 
 /// A report without its timing (so this program's output is the same on every run).
 std::string stable_summary(const passes::PassReport& r) {
@@ -39,7 +31,8 @@ std::string stable_summary(const passes::PassReport& r) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    const teaching::Pictures pics("07_passes_before_after", argc, argv);
     // ---------------------------------------------------------------- part 1: one rewrite of each kind
     std::cout << "== part 1: a small expression, pass by pass\n";
     {
@@ -52,7 +45,7 @@ int main() {
         auto y = -(-soft) + tanh(x * scale + b);                           // neg(neg(.)) and a repeated x*scale+b
         std::vector<NodeId> outs{y.id()};
         std::cout << "before (" << g.size() << " nodes):\n" << print(g);
-        write_picture("passes_small_before", g, outs);
+        pics.write("small_before", "a small expression, as written", g, outs);
         // standard() runs its passes in rounds until a round changes nothing; here one pass at a time,
         // printing the graph after each pass that changed it
         const passes::Pipeline p = passes::standard();
@@ -74,7 +67,7 @@ int main() {
             std::cout << "-- " << stable_summary(res.reports[0]) << "\n";
             if (res.reports[0].changed()) std::cout << print(g);
         }
-        write_picture("passes_small_after", g, outs);
+        pics.write("small_after", "the small expression after passes::standard()", g, outs);
     }
 
     // ---------------------------------------------------------------- part 2: the MLP training graph
@@ -87,8 +80,12 @@ int main() {
     nn::Linear<128, 10> fc3(g, "fc3", 3);
     auto logits = nn::chain(x, fc1, nn::ReLU{}, fc2, nn::ReLU{}, fc3);
     auto loss = nn::cross_entropy(logits, labels);
+    pics.forward(g, {loss.id()}, "MLP 784-256-128-10: forward and cross-entropy");
+    const auto first_bwd = static_cast<NodeId>(g.size());
     auto grads = nn::param_grads(loss, fc1, fc2, fc3);
     const std::vector<NodeId> outputs = grads.outputs(loss);
+    pics.backward(g, outputs, first_bwd, "MLP: forward + backward (reverse sweep in blue)");
+    pics.after_passes(g, outputs, "MLP training graph after passes::standard()");
 
     CompileOptions plain;
     plain.pipeline = passes::none();
@@ -112,11 +109,5 @@ int main() {
         m->run();
     }
     std::printf("loss without passes %.6f, with passes %.6f\n", m0.value(loss)(), m1.value(loss)());
-
-    std::vector<NodeId> outs = outputs;
-    write_picture("passes_mlp_before", g, outs);
-    Graph copy = g;
-    (void)optimize(copy, outs, passes::standard());
-    write_picture("passes_mlp_after", copy, outs);
     return 0;
 }
