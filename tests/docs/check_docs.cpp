@@ -18,7 +18,13 @@
 // output line, without a trailing `...` it ends at the last. Where `vary` is given, every match of it is
 // replaced by `#` in both texts before comparing. A chapter under docs/tutorial/ must paste at least one
 // output. Exit status 0 when every block matches; otherwise 1 and, per block, the first line that differs.
+//
+// It also checks the chapter's relative links, `[text](path)` and `[text](path#anchor)`: the file must
+// exist, and an anchor into a Markdown file must be one of its headings (GitHub's slugs: lower case,
+// spaces to `-`, other punctuation dropped).
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -140,6 +146,67 @@ bool matches(const std::vector<std::string>& want, const std::vector<std::string
 
 }  // namespace
 
+// GitHub's anchor for a heading: lower case; letters, digits, `-` and `_` kept; spaces become `-`; the rest
+// (punctuation, and here any non-ASCII byte such as an em dash) dropped.
+std::string slug(const std::string& heading) {
+    std::string s;
+    for (unsigned char c : heading) {
+        if (std::isalnum(c) && c < 128) s += static_cast<char>(std::tolower(c));
+        else if (c == ' ') s += '-';
+        else if (c == '-' || c == '_') s += static_cast<char>(c);
+    }
+    return s;
+}
+
+std::vector<std::string> anchors_of(const std::filesystem::path& md) {
+    std::ifstream in(md);
+    std::vector<std::string> a;
+    bool fenced = false;
+    for (std::string l; std::getline(in, l);) {
+        if (starts_with(l, "```")) fenced = !fenced;
+        if (fenced || !starts_with(l, "#")) continue;
+        std::size_t h = l.find_first_not_of('#');
+        if (h == std::string::npos || l[h] != ' ') continue;
+        std::string text = rtrim(l.substr(h + 1));
+        if (auto brace = text.find(" {#"); brace != std::string::npos) text.erase(brace);  // Doxygen's {#id}
+        a.push_back(slug(text));
+    }
+    return a;
+}
+
+// Every relative link of the chapter resolves; returns the number of broken ones (each reported).
+int check_links(const std::string& chapter) {
+    std::ifstream in(chapter);
+    const auto dir = std::filesystem::path(chapter).parent_path();
+    int broken = 0;
+    std::size_t n = 0;
+    bool fenced = false;
+    const std::regex link(R"(\]\(([^)\s]+)\))");
+    for (std::string l; std::getline(in, l);) {
+        ++n;
+        if (starts_with(l, "```")) fenced = !fenced;
+        if (fenced) continue;
+        for (auto it = std::sregex_iterator(l.begin(), l.end(), link); it != std::sregex_iterator(); ++it) {
+            const std::string target = (*it)[1];
+            if (target.find("://") != std::string::npos || starts_with(target, "mailto:")) continue;
+            const auto hash = target.find('#');
+            const std::string file = target.substr(0, hash), anchor = hash == std::string::npos ? "" : target.substr(hash + 1);
+            const auto path = file.empty() ? std::filesystem::path(chapter) : dir / file;
+            std::string why;
+            if (!std::filesystem::exists(path)) why = "no such file";
+            else if (!anchor.empty() && path.extension() == ".md") {
+                const auto a = anchors_of(path);
+                if (std::find(a.begin(), a.end(), anchor) == a.end()) why = "no heading with that anchor";
+            }
+            if (!why.empty()) {
+                std::cerr << chapter << ":" << n << ": broken link " << target << " (" << why << ")\n";
+                ++broken;
+            }
+        }
+    }
+    return broken;
+}
+
 int main(int argc, char** argv) {
     if (argc != 4) {
         std::cerr << "usage: graft_check_docs CHAPTER.md EXAMPLES_BIN_DIR WORK_DIR\n";
@@ -152,6 +219,7 @@ int main(int argc, char** argv) {
             std::cerr << chapter << ": a tutorial chapter must paste its program's output (<!-- output: NAME --> before a fenced block)\n";
             return 1;
         }
+        const int broken = check_links(chapter);
         std::filesystem::create_directories(work);
         std::map<std::string, std::pair<std::string, int>> runs;  // one run per distinct command
         int failed = 0;
@@ -182,7 +250,8 @@ int main(int argc, char** argv) {
             }
         }
         if (failed) std::cerr << failed << " of " << blocks.size() << " pasted outputs differ\n";
-        return failed ? 1 : 0;
+        if (broken) std::cerr << broken << " broken links\n";
+        return failed || broken ? 1 : 0;
     } catch (const std::exception& e) {
         std::cerr << e.what() << "\n";
         return 1;
