@@ -7,5 +7,6 @@
 #define GRAFT_VERSION_PATCH 0
 
 namespace graft {
+/// The library version as "major.minor.patch", equal to GRAFT_VERSION_MAJOR/MINOR/PATCH.
 inline constexpr const char* version = "0.1.0";
 }  // namespace graft

@@ -16,6 +16,7 @@
 
 namespace graft {
 
+/// A VJP rule: given the forward node `n` (a copy) and the adjoint `gy` of its output, adds nodes to `g` and writes each input's adjoint into `gx[i]` (no_node = no gradient).
 using VjpFn = void (*)(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx);
 
 namespace vjp {
@@ -25,34 +26,38 @@ using ir::mul;
 using ir::neg;
 using ir::sub;
 
+/// The first input of `n` (a, or x for unary ops).
 inline NodeId A(const Node& n) { return n.inputs[0]; }
+/// The second input of `n` (b).
 inline NodeId B(const Node& n) { return n.inputs[1]; }
+/// The dims of node `id`, by value: adding nodes may move the graph's storage, so no reference is kept.
 inline Dims dims_of(Graph& g, NodeId id) { return g.node(id).dims; }  // a copy: adding nodes moves storage
 
+/// The empty rule: writes no adjoint, so every input keeps no_node (no gradient).
 inline void none(Graph&, const Node&, NodeId, std::span<NodeId>) {}
 
-// d(a+b) = (g, g)
+/// VJP of add: `d(a+b) = (g, g)`, each unbroadcast to its input's dims.
 inline void add_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = unbroadcast(g, gy, dims_of(g, A(n)));
     gx[1] = unbroadcast(g, gy, dims_of(g, B(n)));
 }
-// d(a-b) = (g, -g)
+/// VJP of sub: `d(a-b) = (g, -g)`, each unbroadcast to its input's dims.
 inline void sub_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = unbroadcast(g, gy, dims_of(g, A(n)));
     gx[1] = unbroadcast(g, neg(g, gy), dims_of(g, B(n)));
 }
-// d(a*b) = (g*b, g*a)
+/// VJP of mul: `d(a*b) = (g*b, g*a)`, each unbroadcast to its input's dims.
 inline void mul_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = unbroadcast(g, mul(g, gy, B(n)), dims_of(g, A(n)));
     gx[1] = unbroadcast(g, mul(g, gy, A(n)), dims_of(g, B(n)));
 }
-// d(a/b) = (g/b, -g*a/b^2) = (g/b, -(g/b)*y)
+/// VJP of div: `d(a/b) = (g/b, -g*a/b^2) = (g/b, -(g/b)*y)`, reusing the forward output y.
 inline void div_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     const NodeId gb = div(g, gy, B(n));
     gx[0] = unbroadcast(g, gb, dims_of(g, A(n)));
     gx[1] = unbroadcast(g, neg(g, mul(g, gb, n.id)), dims_of(g, B(n)));
 }
-// d max(a,b) = (g*[a>b] + g/2*[a==b], g*[a<b] + g/2*[a==b]); ties split evenly
+/// VJP of maximum: `(g*[a>b] + g/2*[a==b], g*[a<b] + g/2*[a==b])`; ties split the gradient evenly.
 inline void maximum_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     const NodeId tie = ir::mul_scalar(g, ir::binary(g, OpKind::equal, A(n), B(n)), 0.5);
     const NodeId ma = add(g, ir::binary(g, OpKind::greater, A(n), B(n)), tie);
@@ -60,7 +65,7 @@ inline void maximum_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = unbroadcast(g, mul(g, gy, ma), dims_of(g, A(n)));
     gx[1] = unbroadcast(g, mul(g, gy, mb), dims_of(g, B(n)));
 }
-// d min(a,b) = (g*[a<b] + g/2*[a==b], g*[a>b] + g/2*[a==b])
+/// VJP of minimum: `(g*[a<b] + g/2*[a==b], g*[a>b] + g/2*[a==b])`; ties split the gradient evenly.
 inline void minimum_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     const NodeId tie = ir::mul_scalar(g, ir::binary(g, OpKind::equal, A(n), B(n)), 0.5);
     const NodeId ma = add(g, ir::binary(g, OpKind::less, A(n), B(n)), tie);
@@ -68,21 +73,21 @@ inline void minimum_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = unbroadcast(g, mul(g, gy, ma), dims_of(g, A(n)));
     gx[1] = unbroadcast(g, mul(g, gy, mb), dims_of(g, B(n)));
 }
-// d(x+c) = g
+/// VJP of add_scalar: `d(x+c) = g`.
 inline void add_scalar_(Graph&, const Node&, NodeId gy, std::span<NodeId> gx) { gx[0] = gy; }
-// d(x*c) = g*c
+/// VJP of mul_scalar: `d(x*c) = g*c`, c = attrs.scalar.
 inline void mul_scalar_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) { gx[0] = ir::mul_scalar(g, gy, n.attrs.scalar); }
-// d(x/c) = g/c
+/// VJP of div_scalar: `d(x/c) = g/c`, c = attrs.scalar.
 inline void div_scalar_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = ir::with_scalar(g, OpKind::div_scalar, gy, n.attrs.scalar);
 }
-// d(c-x) = -g
+/// VJP of rsub_scalar: `d(c-x) = -g`.
 inline void rsub_scalar_(Graph& g, const Node&, NodeId gy, std::span<NodeId> gx) { gx[0] = neg(g, gy); }
-// d(c/x) = -c/x^2 * g = -g*y/x
+/// VJP of rdiv_scalar: `d(c/x) = -c/x^2 * g = -g*y/x`, reusing the forward output y.
 inline void rdiv_scalar_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = neg(g, div(g, mul(g, gy, n.id), A(n)));
 }
-// d(x^c) = g * c * x^(c-1)
+/// VJP of pow_scalar: `d(x^c) = g * c * x^(c-1)`; zeros for c = 0, g itself for c = 1, `g * 2x` for c = 2.
 inline void pow_scalar_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     const double c = n.attrs.scalar;
     if (c == 0.0) {
@@ -93,61 +98,61 @@ inline void pow_scalar_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx
                                                                       : ir::mul_scalar(g, ir::pow_scalar(g, A(n), c - 1.0), c);
     gx[0] = c == 1.0 ? gy : mul(g, gy, d);
 }
-// d clamp(x) = g * [lo <= x <= hi]  (= [clamp(x) == x]; the gradient passes at the bounds, as in PyTorch)
+/// VJP of clamp: `g * [lo <= x <= hi]` (= `[clamp(x) == x]`; the gradient passes at the bounds, as in PyTorch).
 inline void clamp_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = mul(g, gy, ir::binary(g, OpKind::equal, n.id, A(n)));
 }
-// d(-x) = -g
+/// VJP of neg: `d(-x) = -g`.
 inline void neg_(Graph& g, const Node&, NodeId gy, std::span<NodeId> gx) { gx[0] = neg(g, gy); }
-// d exp(x) = g * y
+/// VJP of exp: `d exp(x) = g * y`, reusing the forward output y.
 inline void exp_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) { gx[0] = mul(g, gy, n.id); }
-// d log(x) = g / x
+/// VJP of log: `d log(x) = g / x`.
 inline void log_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) { gx[0] = div(g, gy, A(n)); }
-// d log1p(x) = g / (1 + x)
+/// VJP of log1p: `d log1p(x) = g / (1 + x)`.
 inline void log1p_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = div(g, gy, ir::add_scalar(g, A(n), 1.0));
 }
-// d expm1(x) = g * (y + 1)
+/// VJP of expm1: `d expm1(x) = g * (y + 1)`, reusing the forward output y.
 inline void expm1_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = mul(g, gy, ir::add_scalar(g, n.id, 1.0));
 }
-// d tanh(x) = g * (1 - y^2)
+/// VJP of tanh: `d tanh(x) = g * (1 - y^2)`, reusing the forward output y.
 inline void tanh_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = mul(g, gy, ir::rsub_scalar(g, ir::unary(g, OpKind::square, n.id), 1.0));
 }
-// d sigmoid(x) = g * y * (1 - y)
+/// VJP of sigmoid: `d sigmoid(x) = g * y * (1 - y)`, reusing the forward output y.
 inline void sigmoid_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = mul(g, gy, mul(g, n.id, ir::rsub_scalar(g, n.id, 1.0)));
 }
-// d softplus(x) = g * sigmoid(x)
+/// VJP of softplus: `d softplus(x) = g * sigmoid(x)`.
 inline void softplus_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = mul(g, gy, ir::unary(g, OpKind::sigmoid, A(n)));
 }
-// d relu(x) = g * [x > 0]
+/// VJP of relu: `d relu(x) = g * [x > 0]` (zero gradient at x = 0).
 inline void relu_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = mul(g, gy, ir::binary(g, OpKind::greater, A(n), ir::scalar(g, A(n), 0.0)));
 }
-// d sqrt(x) = g / (2 y)
+/// VJP of sqrt: `d sqrt(x) = g / (2 y)`, reusing the forward output y.
 inline void sqrt_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = div(g, gy, ir::mul_scalar(g, n.id, 2.0));
 }
-// d x^2 = g * 2x
+/// VJP of square: `d x^2 = g * 2x`.
 inline void square_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = mul(g, gy, ir::mul_scalar(g, A(n), 2.0));
 }
-// d |x| = g * sign(x) = g * ([x > 0] - [x < 0])
+/// VJP of abs: `d |x| = g * sign(x) = g * ([x > 0] - [x < 0])` (zero gradient at x = 0).
 inline void abs_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     const NodeId zero = ir::scalar(g, A(n), 0.0);
     const NodeId sign = sub(g, ir::binary(g, OpKind::greater, A(n), zero), ir::binary(g, OpKind::less, A(n), zero));
     gx[0] = mul(g, gy, sign);
 }
-// d where(m, a, b) = (none, where(m, g, 0), where(m, 0, g))
+/// VJP of where: `d where(m, a, b) = (none, where(m, g, 0), where(m, 0, g))`; the mask m gets no gradient.
 inline void where_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     const NodeId zero = ir::scalar(g, gy, 0.0);
     gx[1] = unbroadcast(g, ir::where(g, n.inputs[0], gy, zero), dims_of(g, n.inputs[1]));
     gx[2] = unbroadcast(g, ir::where(g, n.inputs[0], zero, gy), dims_of(g, n.inputs[2]));
 }
-// d(A @ B) = (g @ B^T, A^T @ g), batch dims summed back; rank-1 operands promoted to matrices first
+/// VJP of matmul: `d(A @ B) = (g @ B^T, A^T @ g)`, batch dims summed back; rank-1 operands promoted to matrices first.
 inline void matmul_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     const Dims da = dims_of(g, A(n)), db = dims_of(g, B(n));
     const NodeId a = da.size() == 1 ? ir::reshape(g, A(n), {1, da[0]}) : A(n);
@@ -161,19 +166,19 @@ inline void matmul_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = ir::reshape(g, ga, da);
     gx[1] = ir::reshape(g, gb, db);
 }
-// d transpose(x, p) = transpose(g, p^-1)
+/// VJP of transpose: `d transpose(x, p) = transpose(g, p^-1)`, the inverse permutation.
 inline void transpose_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     std::vector<std::size_t> inv(n.attrs.ints.size());
     for (std::size_t i = 0; i < inv.size(); ++i) inv[n.attrs.ints[i]] = i;
     gx[0] = ir::transpose(g, gy, inv);
 }
-// d reshape(x) = reshape(g, dims(x))
+/// VJP of reshape: `d reshape(x) = reshape(g, dims(x))`.
 inline void reshape_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) { gx[0] = ir::reshape(g, gy, dims_of(g, A(n))); }
-// d checkpoint(x) = g  (the identity; the mark stays in the forward sweep only)
+/// VJP of checkpoint: `d checkpoint(x) = g` (the identity; the mark stays in the forward sweep only).
 inline void checkpoint_(Graph&, const Node&, NodeId gy, std::span<NodeId> gx) { gx[0] = gy; }
-// d broadcast_to(x) = unb(g)
+/// VJP of broadcast_to: `d broadcast_to(x) = unb(g)`, summed back to x's dims.
 inline void broadcast_to_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) { gx[0] = unbroadcast(g, gy, dims_of(g, A(n))); }
-// d concat(x0, x1, ...) = (slice of g for x0, slice for x1, ...)
+/// VJP of concat: `d concat(x0, x1, ...) = (slice of g for x0, slice for x1, ...)` along attrs.axis.
 inline void concat_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     const auto ax = static_cast<std::size_t>(n.attrs.axis);
     std::size_t at = 0;
@@ -183,7 +188,7 @@ inline void concat_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
         at += len;
     }
 }
-// d slice(x)[start:stop] = g placed at [start:stop] of zeros shaped like x
+/// VJP of slice: `d slice(x)[start:stop]` = g placed at `[start:stop]` of zeros shaped like x.
 inline void slice_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     const auto ax = static_cast<std::size_t>(n.attrs.axis);
     Dims d = dims_of(g, A(n));
@@ -208,6 +213,7 @@ inline NodeId keepdims_form(Graph& g, const Node& n, NodeId gy) {
     else keep[static_cast<std::size_t>(n.attrs.axis)] = 1;
     return ir::reshape(g, gy, keep);
 }
+/// The number of input elements reduced into each output element: the extent of attrs.axis, or the input's size when all_axes.
 inline std::size_t reduced_count(Graph& g, const Node& n) {
     const Dims dx = dims_of(g, A(n));
     if (!n.attrs.all_axes) return dx[static_cast<std::size_t>(n.attrs.axis)];
@@ -215,16 +221,16 @@ inline std::size_t reduced_count(Graph& g, const Node& n) {
     for (auto d : dx) c *= d;
     return c;
 }
-// d sum(x) = broadcast(g)
+/// VJP of sum: `d sum(x) = broadcast(g)` back to x's dims (over attrs.axis, or all axes).
 inline void sum_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = ir::broadcast_to(g, keepdims_form(g, n, gy), dims_of(g, A(n)));
 }
-// d mean(x) = broadcast(g) / count
+/// VJP of mean: `d mean(x) = broadcast(g) / count`, count = number of reduced elements.
 inline void mean_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     const std::size_t c = reduced_count(g, n);
     gx[0] = ir::broadcast_to(g, ir::mul_scalar(g, keepdims_form(g, n, gy), c ? 1.0 / double(c) : 0.0), dims_of(g, A(n)));
 }
-// d max(x) = broadcast(g) * [x == max] / (number of maxima): ties share the gradient
+/// VJP of max: `d max(x) = broadcast(g) * [x == max] / (number of maxima)`: ties share the gradient.
 inline void max_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     const Dims dx = dims_of(g, A(n));
     const NodeId mask = ir::binary(g, OpKind::equal, A(n), keepdims_form(g, n, n.id));
@@ -233,12 +239,12 @@ inline void max_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     const NodeId count = g.add(OpKind::sum, {mask}, at);
     gx[0] = mul(g, ir::broadcast_to(g, div(g, keepdims_form(g, n, gy), count), dx), mask);
 }
-// d softmax(x) = y * (g - sum(g*y, axis))
+/// VJP of softmax: `d softmax(x) = y * (g - sum(g*y, axis))`, reusing the forward output y.
 inline void softmax_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     const NodeId s = ir::sum_axis(g, mul(g, gy, n.id), n.attrs.axis, true);
     gx[0] = mul(g, n.id, sub(g, gy, s));
 }
-// d log_softmax(x) = g - softmax(x) * sum(g, axis) = g - exp(y) * sum(g, axis)
+/// VJP of log_softmax: `d log_softmax(x) = g - softmax(x) * sum(g, axis) = g - exp(y) * sum(g, axis)`.
 inline void log_softmax_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     const NodeId s = ir::sum_axis(g, gy, n.attrs.axis, true);
     gx[0] = sub(g, gy, mul(g, ir::unary(g, OpKind::exp, n.id), s));
@@ -255,30 +261,30 @@ inline Attrs window_attrs(const Node& n, std::size_t count, const Dims& dims) {
     a.ints.insert(a.ints.end(), dims.begin(), dims.end());
     return a;
 }
-// d conv2d(x, w) = (conv2d_grad_input(g, w), conv2d_grad_weight(x, g))
+/// VJP of conv2d: `d conv2d(x, w) = (conv2d_grad_input(g, w), conv2d_grad_weight(x, g))`.
 inline void conv2d_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = g.add(OpKind::conv2d_grad_input, {gy, B(n)}, window_attrs(n, Conv2dParams::count, dims_of(g, A(n))));
     gx[1] = g.add(OpKind::conv2d_grad_weight, {A(n), gy}, window_attrs(n, Conv2dParams::count, dims_of(g, B(n))));
 }
-// z = A_w^T dy, <z, g> = <dy, conv(g, w)>: d/d(dy) = conv2d(g, w), d/dw = conv2d_grad_weight(g, dy)
+/// VJP of conv2d_grad_input: `z = A_w^T dy`, `<z, g> = <dy, conv(g, w)>`: `d/d(dy) = conv2d(g, w)`, `d/dw = conv2d_grad_weight(g, dy)`.
 inline void conv2d_grad_input_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = g.add(OpKind::conv2d, {gy, B(n)}, window_attrs(n, Conv2dParams::count, {}));
     gx[1] = g.add(OpKind::conv2d_grad_weight, {gy, A(n)}, window_attrs(n, Conv2dParams::count, dims_of(g, B(n))));
 }
-// v = B_x^T dy, <v, g> = <dy, conv(x, g)>: d/dx = conv2d_grad_input(dy, g), d/d(dy) = conv2d(x, g)
+/// VJP of conv2d_grad_weight: `v = B_x^T dy`, `<v, g> = <dy, conv(x, g)>`: `d/dx = conv2d_grad_input(dy, g)`, `d/d(dy) = conv2d(x, g)`.
 inline void conv2d_grad_weight_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = g.add(OpKind::conv2d_grad_input, {B(n), gy}, window_attrs(n, Conv2dParams::count, dims_of(g, A(n))));
     gx[1] = g.add(OpKind::conv2d, {A(n), gy}, window_attrs(n, Conv2dParams::count, {}));
 }
-// d max_pool2d(x) = g routed to the first maximum of each window (summed where windows overlap)
+/// VJP of max_pool2d: g routed to the first maximum of each window (summed where windows overlap), via max_pool2d_grad.
 inline void max_pool2d_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = g.add(OpKind::max_pool2d_grad, {A(n), gy}, n.attrs);
 }
-// d avg_pool2d(x) = g / (KH*KW) spread over each window (the adjoint of the linear map avg_pool2d)
+/// VJP of avg_pool2d: `g / (KH*KW)` spread over each window (the adjoint of the linear map avg_pool2d), via avg_pool2d_grad.
 inline void avg_pool2d_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = g.add(OpKind::avg_pool2d_grad, {gy}, window_attrs(n, Pool2dParams::count, dims_of(g, A(n))));
 }
-// avg_pool2d_grad is the adjoint of avg_pool2d, so its own adjoint is avg_pool2d: d = avg_pool2d(g)
+/// VJP of avg_pool2d_grad: it is the adjoint of avg_pool2d, so its own adjoint is avg_pool2d: `d = avg_pool2d(g)`.
 inline void avg_pool2d_grad_(Graph& g, const Node& n, NodeId gy, std::span<NodeId> gx) {
     gx[0] = g.add(OpKind::avg_pool2d, {gy}, window_attrs(n, Pool2dParams::count, {}));
 }

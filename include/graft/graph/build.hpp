@@ -54,43 +54,57 @@ inline Attrs scalar_attr(double c) {
 }  // namespace detail
 
 // -------------------------------------------------------------------- arithmetic, with broadcasting
+/// Elementwise sum, NumPy broadcasting (a shape mismatch is a static_assert).
 template <VarType A, VarType B>
 auto operator+(const A& a, const B& b) { return detail::binary<OpKind::add>(a, b); }
+/// Elementwise difference a - b, NumPy broadcasting.
 template <VarType A, VarType B>
 auto operator-(const A& a, const B& b) { return detail::binary<OpKind::sub>(a, b); }
 /// Elementwise product; the matrix product is matmul().
 template <VarType A, VarType B>
 auto operator*(const A& a, const B& b) { return detail::binary<OpKind::mul>(a, b); }
+/// Elementwise quotient a / b, NumPy broadcasting.
 template <VarType A, VarType B>
 auto operator/(const A& a, const B& b) { return detail::binary<OpKind::div>(a, b); }
+/// Elementwise maximum of a and b, NumPy broadcasting.
 template <VarType A, VarType B>
 auto maximum(const A& a, const B& b) { return detail::binary<OpKind::maximum>(a, b); }
+/// Elementwise minimum of a and b, NumPy broadcasting.
 template <VarType A, VarType B>
 auto minimum(const A& a, const B& b) { return detail::binary<OpKind::minimum>(a, b); }
 /// 1 where a > b, else 0 (in the operands' type); stops gradients.
 template <VarType A, VarType B>
 auto greater(const A& a, const B& b) { return detail::binary<OpKind::greater>(a, b); }
+/// 1 where a < b, else 0 (in the operands' type); stops gradients.
 template <VarType A, VarType B>
 auto less(const A& a, const B& b) { return detail::binary<OpKind::less>(a, b); }
+/// 1 where a == b, else 0 (in the operands' type); stops gradients.
 template <VarType A, VarType B>
 auto equal(const A& a, const B& b) { return detail::binary<OpKind::equal>(a, b); }
 
 // -------------------------------------------------------------------- with a scalar
+/// x + c for a scalar c (held as a double attribute); needs a float or double Var.
 template <VarType A, Scalar C>
 auto operator+(const A& a, C c) { return detail::unary<OpKind::add_scalar>(a, detail::scalar_attr(double(c))); }
+/// c + x: the same add_scalar node as x + c.
 template <VarType A, Scalar C>
 auto operator+(C c, const A& a) { return a + c; }
 /// x - c is x + (-c): exact in IEEE arithmetic.
 template <VarType A, Scalar C>
 auto operator-(const A& a, C c) { return detail::unary<OpKind::add_scalar>(a, detail::scalar_attr(-double(c))); }
+/// c - x for a scalar c (one rsub_scalar node).
 template <VarType A, Scalar C>
 auto operator-(C c, const A& a) { return detail::unary<OpKind::rsub_scalar>(a, detail::scalar_attr(double(c))); }
+/// x * c for a scalar c; needs a float or double Var.
 template <VarType A, Scalar C>
 auto operator*(const A& a, C c) { return detail::unary<OpKind::mul_scalar>(a, detail::scalar_attr(double(c))); }
+/// c * x: the same mul_scalar node as x * c.
 template <VarType A, Scalar C>
 auto operator*(C c, const A& a) { return a * c; }
+/// x / c for a scalar c; needs a float or double Var.
 template <VarType A, Scalar C>
 auto operator/(const A& a, C c) { return detail::unary<OpKind::div_scalar>(a, detail::scalar_attr(double(c))); }
+/// c / x for a scalar c (one rdiv_scalar node).
 template <VarType A, Scalar C>
 auto operator/(C c, const A& a) { return detail::unary<OpKind::rdiv_scalar>(a, detail::scalar_attr(double(c))); }
 /// x raised to a constant power.
@@ -127,18 +141,31 @@ auto checkpoint(const A& a) {
 }
 
 // -------------------------------------------------------------------- unary
+/// -x, elementwise (a neg node).
 template <VarType A> auto operator-(const A& a) { return detail::unary<OpKind::neg>(a); }
+/// -x, elementwise.
 template <VarType A> auto neg(const A& a) { return detail::unary<OpKind::neg>(a); }
+/// e^x, elementwise.
 template <VarType A> auto exp(const A& a) { return detail::unary<OpKind::exp>(a); }
+/// Natural logarithm, elementwise.
 template <VarType A> auto log(const A& a) { return detail::unary<OpKind::log>(a); }
+/// log(1 + x), elementwise; accurate for x near 0.
 template <VarType A> auto log1p(const A& a) { return detail::unary<OpKind::log1p>(a); }
+/// e^x - 1, elementwise; accurate for x near 0.
 template <VarType A> auto expm1(const A& a) { return detail::unary<OpKind::expm1>(a); }
+/// Hyperbolic tangent, elementwise.
 template <VarType A> auto tanh(const A& a) { return detail::unary<OpKind::tanh>(a); }
+/// Logistic sigmoid 1 / (1 + e^-x), elementwise.
 template <VarType A> auto sigmoid(const A& a) { return detail::unary<OpKind::sigmoid>(a); }
+/// Softplus log(1 + e^x), elementwise (a smooth relu).
 template <VarType A> auto softplus(const A& a) { return detail::unary<OpKind::softplus>(a); }
+/// max(x, 0), elementwise.
 template <VarType A> auto relu(const A& a) { return detail::unary<OpKind::relu>(a); }
+/// Square root, elementwise.
 template <VarType A> auto sqrt(const A& a) { return detail::unary<OpKind::sqrt>(a); }
+/// x * x, elementwise.
 template <VarType A> auto square(const A& a) { return detail::unary<OpKind::square>(a); }
+/// Absolute value, elementwise.
 template <VarType A> auto abs(const A& a) { return detail::unary<OpKind::abs>(a); }
 
 /// a where mask != 0, else b; all three broadcast together.
@@ -245,10 +272,12 @@ template <VarType A>
 Var<typename A::value_type, Shape<>> sum(const A& a) {
     return {a.graph(), detail::reduce_all<OpKind::sum>(a, false).id()};
 }
+/// Mean of every element: a rank-0 Var.
 template <VarType A>
 Var<typename A::value_type, Shape<>> mean(const A& a) {
     return {a.graph(), detail::reduce_all<OpKind::mean>(a, false).id()};
 }
+/// Largest element: a rank-0 Var.
 template <VarType A>
 Var<typename A::value_type, Shape<>> max(const A& a) {
     return {a.graph(), detail::reduce_all<OpKind::max>(a, false).id()};
@@ -256,8 +285,10 @@ Var<typename A::value_type, Shape<>> max(const A& a) {
 /// Sum over one axis: sum<1>(Var<float, Shape<64,10>>) is Var<float, Shape<64>>; sum<1, true> keeps Shape<64,1>.
 template <std::size_t Axis, bool KeepDims = false, VarType A>
 auto sum(const A& a) { return detail::reduce_axis<OpKind::sum, Axis, KeepDims>(a); }
+/// Mean over one axis; the result shape is as for `sum<Axis, KeepDims>`.
 template <std::size_t Axis, bool KeepDims = false, VarType A>
 auto mean(const A& a) { return detail::reduce_axis<OpKind::mean, Axis, KeepDims>(a); }
+/// Largest element along one axis; the result shape is as for `sum<Axis, KeepDims>`.
 template <std::size_t Axis, bool KeepDims = false, VarType A>
 auto max(const A& a) { return detail::reduce_axis<OpKind::max, Axis, KeepDims>(a); }
 

@@ -7,6 +7,8 @@
 
 namespace graft {
 
+/// Every operation a graph node can hold, grouped by family; one byte per node. The order is the row
+/// order of the op table (op_table.hpp), so op_info(op) is a direct index.
 enum class OpKind : std::uint8_t {
     // leaves: values that enter the graph
     input,     ///< bound per run with Machine::let

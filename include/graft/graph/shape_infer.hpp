@@ -33,16 +33,21 @@ inline std::string type_string(const ValueType& t) {
 
 namespace infer {
 
+/// The input types of an op, in input order (the argument every shape rule takes).
 using Ins = std::span<const ValueType>;
 
+/// The `where` of a shape error: "graph op " followed by the op's name.
 inline std::string where_of(std::string_view op) { return "graph op " + std::string(op); }
 
+/// True for the floating-point dtypes f32 and f64.
 inline bool is_float(DType d) { return d == DType::f32 || d == DType::f64; }
 
+/// Throws graft::Error unless `t` has a float or double element type.
 inline void require_float(std::string_view op, const ValueType& t) {
     if (!is_float(t.dtype))
         throw Error(where_of(op), "a float or double operand", type_string(t));
 }
+/// Throws graft::Error unless every input has the element type of the first.
 inline void require_same_dtype(std::string_view op, Ins in) {
     for (const auto& t : in)
         if (t.dtype != in[0].dtype)
@@ -81,11 +86,13 @@ inline Dims broadcast_dims(std::string_view op, Ins in) {
     return out;
 }
 
+/// add, sub, mul, div, maximum, minimum, greater, less, equal: one float dtype for all inputs, NumPy-broadcast dims.
 inline ValueType broadcast(std::string_view op, Ins in, Attrs&) {
     require_same_dtype(op, in);
     require_float(op, in[0]);
     return {in[0].dtype, broadcast_dims(op, in)};
 }
+/// Scalar-attribute and unary ops (add_scalar ... pow_scalar, neg ... abs): the type of x, which must be float.
 inline ValueType same_float(std::string_view op, Ins in, Attrs&) {
     require_float(op, in[0]);
     return in[0];
@@ -99,12 +106,14 @@ inline ValueType clamp(std::string_view op, Ins in, Attrs& at) {
 }
 /// checkpoint: the type of x, any dtype.
 inline ValueType identity(std::string_view, Ins in, Attrs&) { return in[0]; }
+/// where(m, a, b): one float dtype for the mask and both branches; dims are the broadcast of all three.
 inline ValueType where(std::string_view op, Ins in, Attrs&) {
     require_same_dtype(op, in);
     require_float(op, in[0]);
     return {in[0].dtype, broadcast_dims(op, in)};
 }
 
+/// matmul(a, b): `[..., m, k] @ [..., k, n] -> [..., m, n]` with batch dims broadcast; a rank-1 a or b has its m or n axis dropped (NumPy rules).
 inline ValueType matmul(std::string_view op, Ins in, Attrs&) {
     require_same_dtype(op, in);
     require_float(op, in[0]);
@@ -130,6 +139,7 @@ inline ValueType matmul(std::string_view op, Ins in, Attrs&) {
     return {in[0].dtype, out};
 }
 
+/// transpose: permutes dims by attrs.ints (output axis i is input axis `ints[i]`); empty ints is filled in as the full reversal.
 inline ValueType transpose(std::string_view op, Ins in, Attrs& at) {
     const Dims& d = in[0].dims;
     if (at.ints.empty())  // default: reverse all axes
@@ -149,12 +159,14 @@ inline ValueType transpose(std::string_view op, Ins in, Attrs& at) {
     return {in[0].dtype, out};
 }
 
+/// The number of elements of a tensor with dims `d` (1 for a scalar).
 inline std::size_t product(const Dims& d) {
     std::size_t n = 1;
     for (auto x : d) n *= x;
     return n;
 }
 
+/// reshape: the dims attrs.ints, which must hold as many elements as x; the dtype of x.
 inline ValueType reshape(std::string_view op, Ins in, Attrs& at) {
     if (product(at.ints) != product(in[0].dims))
         throw Error(where_of(op), "a target with " + std::to_string(product(in[0].dims)) + " elements like " + shape_string(in[0].dims),
@@ -162,6 +174,7 @@ inline ValueType reshape(std::string_view op, Ins in, Attrs& at) {
     return {in[0].dtype, at.ints};
 }
 
+/// broadcast_to: the dims attrs.ints, to which x (of no greater rank) must NumPy-broadcast exactly; the dtype of x.
 inline ValueType broadcast_to(std::string_view op, Ins in, Attrs& at) {
     const ValueType target{in[0].dtype, at.ints};
     const ValueType both[] = {in[0], target};
@@ -179,6 +192,7 @@ inline ValueType broadcast_to(std::string_view op, Ins in, Attrs& at) {
     return {in[0].dtype, at.ints};
 }
 
+/// concat: inputs of one dtype and rank, equal in every axis but attrs.axis, whose extents add up.
 inline ValueType concat(std::string_view op, Ins in, Attrs& at) {
     if (in.empty()) throw Error(where_of(op), "at least one input", "none");
     require_same_dtype(op, in);
@@ -196,6 +210,7 @@ inline ValueType concat(std::string_view op, Ins in, Attrs& at) {
     return {in[0].dtype, out};
 }
 
+/// slice: x with attrs.axis cut to `[start, stop)`; requires `start <= stop <= dims[axis]`.
 inline ValueType slice(std::string_view op, Ins in, Attrs& at) {
     const std::size_t ax = axis_of(op, at.axis, in[0].dims.size());
     if (at.start > at.stop || at.stop > in[0].dims[ax])
@@ -206,6 +221,7 @@ inline ValueType slice(std::string_view op, Ins in, Attrs& at) {
     return {in[0].dtype, out};
 }
 
+/// sum, mean, max: a float x reduced over attrs.axis, or over every axis when all_axes; keepdims leaves the reduced axes as 1.
 inline ValueType reduce(std::string_view op, Ins in, Attrs& at) {
     require_float(op, in[0]);
     const Dims& d = in[0].dims;
@@ -223,6 +239,7 @@ inline void require_one_axis(std::string_view op, const Attrs& at) {
     if (at.all_axes) throw Error(where_of(op), "one axis (attrs.axis; all_axes unset)", "all_axes set");
 }
 
+/// softmax, log_softmax: the type of a float x; attrs.axis (one axis, all_axes unset) is normalised in place.
 inline ValueType softmax(std::string_view op, Ins in, Attrs& at) {
     require_float(op, in[0]);
     require_one_axis(op, at);
@@ -230,6 +247,7 @@ inline ValueType softmax(std::string_view op, Ins in, Attrs& at) {
     return in[0];
 }
 
+/// one_hot: int32 labels -> attrs.dtype (float or double) with a new last axis of depth attrs.start (>= 1).
 inline ValueType one_hot(std::string_view op, Ins in, Attrs& at) {
     if (in[0].dtype != DType::i32) throw Error(where_of(op), "int32 labels", type_string(in[0]));
     if (!is_float(at.dtype)) throw Error(where_of(op), "a float or double output type", std::string(dtype_name(at.dtype)));
@@ -239,6 +257,7 @@ inline ValueType one_hot(std::string_view op, Ins in, Attrs& at) {
     return {at.dtype, out};
 }
 
+/// argmax: int32 indices of a float x along attrs.axis (non-empty; all_axes unset); keepdims leaves that axis as 1.
 inline ValueType argmax(std::string_view op, Ins in, Attrs& at) {
     require_float(op, in[0]);
     require_one_axis(op, at);
@@ -298,6 +317,7 @@ inline ValueType matmul_bias_act(std::string_view op, Ins in, Attrs& at) {
 }
 
 // ---------------------------------------------------------------- convolution and pooling (NCHW)
+/// Throws graft::Error unless `t` has rank 4; `what` names the operand, e.g. "an input [N,C,H,W]".
 inline void require_rank4(std::string_view op, const char* what, const ValueType& t) {
     if (t.dims.size() != 4) throw Error(where_of(op), std::string(what) + " of rank 4", shape_string(t.dims));
 }
@@ -313,6 +333,7 @@ inline Dims conv2d_out(std::string_view op, const Dims& x, const Dims& w, const 
         throw Error(where_of(op), "a kernel no larger than the padded input (" + p.text() + ")", "input " + both);
     return {x[0], w[0], oh, ow};
 }
+/// Decodes Conv2dParams from attrs.ints; throws graft::Error when attrs.ints does not hold exactly `ints` values or a parameter is invalid.
 inline Conv2dParams conv_params_of(std::string_view op, const Attrs& at, std::size_t ints) {
     if (at.ints.size() != ints)
         throw Error(where_of(op), std::to_string(ints) + " attrs.ints (graph/conv_params.hpp)", shape_string(at.ints));
@@ -359,6 +380,7 @@ inline Dims pool2d_out(std::string_view op, const Dims& x, const Pool2dParams& p
         throw Error(where_of(op), "a window no larger than the padded input (" + p.text() + ")", "input " + shape_string(x));
     return {x[0], x[1], oh, ow};
 }
+/// Decodes Pool2dParams from attrs.ints; throws graft::Error when attrs.ints does not hold exactly `ints` values or a parameter is invalid.
 inline Pool2dParams pool_params_of(std::string_view op, const Attrs& at, std::size_t ints) {
     if (at.ints.size() != ints)
         throw Error(where_of(op), std::to_string(ints) + " attrs.ints (graph/conv_params.hpp)", shape_string(at.ints));
@@ -389,6 +411,7 @@ inline ValueType avg_pool2d_grad(std::string_view op, Ins in, Attrs& at) {
     return {in[0].dtype, x};
 }
 
+/// input, param, constant: always throws graft::Error, since leaves are made by Graph::input/param/constant, not Graph::add.
 inline ValueType leaf(std::string_view op, Ins, Attrs&) {
     throw Error(where_of(op), "a leaf made by Graph::input/param/constant", "a leaf op added through Graph::add");
 }

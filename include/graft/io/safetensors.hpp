@@ -53,6 +53,7 @@ template <Element T, ShapeType S>
 /// is not UTF-8, null data for a non-empty tensor, or any I/O failure (the old file is then unchanged).
 inline void save_safetensors(const std::string& path, std::span<const TensorRef> tensors,
                       const std::map<std::string, std::string>& metadata = {});
+/// save_safetensors for a braced list: save_safetensors(path, {tensor_ref("w", w), tensor_ref("b", b)}).
 inline void save_safetensors(const std::string& path, std::initializer_list<TensorRef> tensors,
                       const std::map<std::string, std::string>& metadata = {});
 

@@ -30,6 +30,9 @@ inline std::size_t hash_attrs(const Attrs& a) {
 }
 }  // namespace detail
 
+/// Common-subexpression elimination: merges each pure op node and each constant into an earlier equal
+/// one (same op, resolved inputs, attributes, dtype and dims; constants by bytes). Reports "merged"
+/// and "merged_constant"; inputs, params and impure ops are never merged.
 inline Pass cse() {
     return {"cse", [](PassContext& ctx, Rewriter& rw) {
                 const Graph& g = ctx.graph;

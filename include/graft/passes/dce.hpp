@@ -8,6 +8,7 @@
 
 namespace graft::passes {
 
+/// Dead-node elimination: drops every node no root needs; the report's "removed" counts them.
 inline Pass dce() {
     return {"dce", [](PassContext& ctx, Rewriter& rw) {
                 // one sweep from the last node down: a node's inputs have smaller ids

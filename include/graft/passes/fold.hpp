@@ -14,6 +14,9 @@
 
 namespace graft::passes {
 
+/// Constant folding: replaces each pure op node whose inputs are all constants by a constant holding
+/// its value, computed by the pipeline's Evaluator; reports "folded". Throws graft::Error if the pipeline
+/// has no Evaluator.
 inline Pass fold_constants() {
     return {"fold_constants", [](PassContext& ctx, Rewriter& rw) {
                 Graph& g = ctx.graph;

@@ -91,8 +91,10 @@ struct Divide {
 }  // namespace detail
 
 // ------------------------------------------------------------------ tensor (op) tensor, with broadcasting
+/// Elementwise sum, NumPy broadcasting; the operands must share an element type.
 template <TensorLike A, TensorLike B>
 auto operator+(const A& a, const B& b) { return detail::broadcast_op(a, b, detail::Plus{}); }
+/// Elementwise difference a - b, NumPy broadcasting.
 template <TensorLike A, TensorLike B>
 auto operator-(const A& a, const B& b) { return detail::broadcast_op(a, b, detail::Minus{}); }
 /// Elementwise product (NumPy/LibTorch habit); the matrix product is matmul().
@@ -107,45 +109,58 @@ template <TensorLike A, TensorLike B>
 auto maximum(const A& a, const B& b) {
     return detail::broadcast_op(a, b, [](auto x, auto y) { return (x > y || detail::is_nan_value(x)) ? x : y; });
 }
+/// Elementwise minimum (NaN in either operand gives NaN).
 template <TensorLike A, TensorLike B>
 auto minimum(const A& a, const B& b) {
     return detail::broadcast_op(a, b, [](auto x, auto y) { return (x < y || detail::is_nan_value(x)) ? x : y; });
 }
 
 // ------------------------------------------------------------------ tensor (op) scalar
+/// a + s for each element, s first converted to the tensor's element type.
 template <TensorLike A, Scalar S>
 auto operator+(const A& a, S s) { const auto v = static_cast<value_t<A>>(s); return detail::map_op(a, [v](auto x) { return static_cast<value_t<A>>(x + v); }); }
+/// s + a: the same as a + s.
 template <TensorLike A, Scalar S>
 auto operator+(S s, const A& a) { return a + s; }
+/// a - s for each element, s first converted to the tensor's element type.
 template <TensorLike A, Scalar S>
 auto operator-(const A& a, S s) { const auto v = static_cast<value_t<A>>(s); return detail::map_op(a, [v](auto x) { return static_cast<value_t<A>>(x - v); }); }
+/// s - a for each element, s first converted to the tensor's element type.
 template <TensorLike A, Scalar S>
 auto operator-(S s, const A& a) { const auto v = static_cast<value_t<A>>(s); return detail::map_op(a, [v](auto x) { return static_cast<value_t<A>>(v - x); }); }
+/// a * s for each element, s first converted to the tensor's element type.
 template <TensorLike A, Scalar S>
 auto operator*(const A& a, S s) { const auto v = static_cast<value_t<A>>(s); return detail::map_op(a, [v](auto x) { return static_cast<value_t<A>>(x * v); }); }
+/// s * a: the same as a * s.
 template <TensorLike A, Scalar S>
 auto operator*(S s, const A& a) { return a * s; }
+/// a / s for each element; an integer division by zero (or signed overflow) throws graft::Error.
 template <TensorLike A, Scalar S>
 auto operator/(const A& a, S s) { const auto v = static_cast<value_t<A>>(s); return detail::map_op(a, [v](auto x) { return detail::checked_div(x, v); }); }
+/// s / a for each element; an integer division by zero (or signed overflow) throws graft::Error.
 template <TensorLike A, Scalar S>
 auto operator/(S s, const A& a) { const auto v = static_cast<value_t<A>>(s); return detail::map_op(a, [v](auto x) { return detail::checked_div(v, x); }); }
 
 // ------------------------------------------------------------------ in place: a op= b (b broadcasts to a)
+/// a = a + b in place; b must broadcast to a's shape (checked at compile time). Returns a.
 template <Element T, ShapeType S, TensorLike B>
 Tensor<T, S>& operator+=(Tensor<T, S>& a, const B& b) {
     static_assert(broadcasts_to<shape_of_t<B>, S>::value, "graft: operator+=: the right operand does not broadcast to the left");
     return a = a + b;
 }
+/// a = a - b in place; b must broadcast to a's shape (checked at compile time). Returns a.
 template <Element T, ShapeType S, TensorLike B>
 Tensor<T, S>& operator-=(Tensor<T, S>& a, const B& b) {
     static_assert(broadcasts_to<shape_of_t<B>, S>::value, "graft: operator-=: the right operand does not broadcast to the left");
     return a = a - b;
 }
+/// a = a * b elementwise, in place; b must broadcast to a's shape (checked at compile time). Returns a.
 template <Element T, ShapeType S, TensorLike B>
 Tensor<T, S>& operator*=(Tensor<T, S>& a, const B& b) {
     static_assert(broadcasts_to<shape_of_t<B>, S>::value, "graft: operator*=: the right operand does not broadcast to the left");
     return a = a * b;
 }
+/// a = a / b elementwise, in place; b must broadcast to a's shape. Integer division by zero throws graft::Error.
 template <Element T, ShapeType S, TensorLike B>
 Tensor<T, S>& operator/=(Tensor<T, S>& a, const B& b) {
     static_assert(broadcasts_to<shape_of_t<B>, S>::value, "graft: operator/=: the right operand does not broadcast to the left");
@@ -156,12 +171,16 @@ Tensor<T, S>& operator/=(Tensor<T, S>& a, const B& b) {
 /// -a
 template <TensorLike A>
 auto operator-(const A& a) { return detail::unary_op(detail::Unary::neg, a); }
+/// -a, elementwise.
 template <TensorLike A>
 auto neg(const A& a) { return detail::unary_op(detail::Unary::neg, a); }
+/// Absolute value, elementwise.
 template <TensorLike A>
 auto abs(const A& a) { return detail::unary_op(detail::Unary::abs, a); }
+/// max(a, 0), elementwise.
 template <TensorLike A>
 auto relu(const A& a) { return detail::unary_op(detail::Unary::relu, a); }
+/// a * a, elementwise.
 template <TensorLike A>
 auto square(const A& a) { return detail::unary_op(detail::Unary::square, a); }
 

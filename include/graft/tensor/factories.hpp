@@ -13,14 +13,17 @@
 
 namespace graft {
 
+/// A tensor of shape S with every element 0.
 template <Element T, ShapeType S>
 Tensor<T, S> zeros() { return Tensor<T, S>{}; }
+/// A tensor of shape S with every element equal to `value`.
 template <Element T, ShapeType S>
 Tensor<T, S> full(T value) {
     Tensor<T, S> t;
     t.fill(value);
     return t;
 }
+/// A tensor of shape S with every element 1.
 template <Element T, ShapeType S>
 Tensor<T, S> ones() { return full<T, S>(T(1)); }
 /// start, start + step, ... in row-major order.

@@ -54,8 +54,10 @@ std::string to_string(const A& a) {
     return out;
 }
 
+/// Writes to_string(t) to `os`, e.g. "[[6, 8], [10, 12]]".
 template <Element T, ShapeType S>
 std::ostream& operator<<(std::ostream& os, const Tensor<T, S>& t) { return os << to_string(t); }
+/// Writes to_string(t) to `os`: the viewed elements, formatted like a Tensor.
 template <class T, ShapeType S>
 std::ostream& operator<<(std::ostream& os, const TensorView<T, S>& t) { return os << to_string(t); }
 

@@ -83,17 +83,20 @@ std::size_t argmin(const A& a) {
 /// Sum over one axis: sum<1>(Shape<2,3>) is Shape<2>; sum<1, true> keeps it as Shape<2,1>.
 template <std::size_t Axis, bool KeepDims = false, TensorLike A>
 auto sum(const A& a) { return detail::reduce_along<Axis, KeepDims>(detail::Reduce::sum, a); }
+/// Mean over one axis (float or double tensors); result shape as for `sum<Axis, KeepDims>`.
 template <std::size_t Axis, bool KeepDims = false, TensorLike A>
 auto mean(const A& a) {
     static_assert(FloatElement<value_t<A>>, "graft::mean: needs a float or double tensor");
     return detail::reduce_along<Axis, KeepDims>(detail::Reduce::mean, a);
 }
+/// Largest element along one axis (NaN propagates); throws graft::Error if that axis has size 0.
 template <std::size_t Axis, bool KeepDims = false, TensorLike A>
 auto max(const A& a) {
     if constexpr (axis_in_range<shape_of_t<A>, Axis>::value)
         if (shape_of_t<A>::dims[Axis] == 0) throw Error("graft::max<axis>", "a non-empty reduction axis", shape_of_t<A>::name());
     return detail::reduce_along<Axis, KeepDims>(detail::Reduce::max, a);
 }
+/// Smallest element along one axis (NaN propagates); throws graft::Error if that axis has size 0.
 template <std::size_t Axis, bool KeepDims = false, TensorLike A>
 auto min(const A& a) {
     if constexpr (axis_in_range<shape_of_t<A>, Axis>::value)
@@ -111,6 +114,7 @@ auto argmax(const A& a) {
     }
     return out;
 }
+/// Index of the first minimum along an axis, as int32; throws graft::Error if that axis has size 0.
 template <std::size_t Axis, bool KeepDims = false, TensorLike A>
 auto argmin(const A& a) {
     using S = shape_of_t<A>;

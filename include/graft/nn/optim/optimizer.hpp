@@ -209,7 +209,8 @@ using BlockArray = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
 template <class T>
 using ConstBlockArray = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 
-/// Calls f.template operator()<T>(param, grad, state...) with the buffers typed by the parameter's dtype.
+/// Calls f(param, grad) with both buffers cast to the parameter's dtype: `float*` and `const float*` for
+/// f32, `double*` and `const double*` otherwise (f takes `auto*` parameters).
 template <class F>
 void with_typed(Optimizer::Bound& b, F&& f) {
     if (b.dtype == DType::f32) f(static_cast<float*>(b.param), static_cast<const float*>(b.grad));
