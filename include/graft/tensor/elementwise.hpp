@@ -184,21 +184,54 @@ auto relu(const A& a) { return detail::unary_op(detail::Unary::relu, a); }
 template <TensorLike A>
 auto square(const A& a) { return detail::unary_op(detail::Unary::square, a); }
 
-#define GRAFT_FLOAT_UNARY(fn, tag)                                                                    \
-    template <TensorLike A>                                                                           \
-    auto fn(const A& a) {                                                                             \
-        static_assert(FloatElement<value_t<A>>, "graft::" #fn ": needs a float or double tensor");  \
-        return detail::unary_op(detail::Unary::tag, a);                                               \
-    }
-GRAFT_FLOAT_UNARY(exp, exp)
-GRAFT_FLOAT_UNARY(log, log)
-GRAFT_FLOAT_UNARY(log1p, log1p)
-GRAFT_FLOAT_UNARY(expm1, expm1)
-GRAFT_FLOAT_UNARY(tanh, tanh)
-GRAFT_FLOAT_UNARY(sigmoid, sigmoid)
-GRAFT_FLOAT_UNARY(softplus, softplus)
-GRAFT_FLOAT_UNARY(sqrt, sqrt)
-#undef GRAFT_FLOAT_UNARY
+/// e^a, elementwise. Float and double tensors only (a static_assert says so otherwise).
+template <TensorLike A>
+auto exp(const A& a) {
+    static_assert(FloatElement<value_t<A>>, "graft::exp: needs a float or double tensor");
+    return detail::unary_op(detail::Unary::exp, a);
+}
+/// Natural logarithm, elementwise (exact also for subnormal inputs). Float and double tensors only (a static_assert says so otherwise).
+template <TensorLike A>
+auto log(const A& a) {
+    static_assert(FloatElement<value_t<A>>, "graft::log: needs a float or double tensor");
+    return detail::unary_op(detail::Unary::log, a);
+}
+/// log(1 + a), elementwise, accurate for small a. Float and double tensors only (a static_assert says so otherwise).
+template <TensorLike A>
+auto log1p(const A& a) {
+    static_assert(FloatElement<value_t<A>>, "graft::log1p: needs a float or double tensor");
+    return detail::unary_op(detail::Unary::log1p, a);
+}
+/// e^a - 1, elementwise, accurate for small a. Float and double tensors only (a static_assert says so otherwise).
+template <TensorLike A>
+auto expm1(const A& a) {
+    static_assert(FloatElement<value_t<A>>, "graft::expm1: needs a float or double tensor");
+    return detail::unary_op(detail::Unary::expm1, a);
+}
+/// Hyperbolic tangent, elementwise. Float and double tensors only (a static_assert says so otherwise).
+template <TensorLike A>
+auto tanh(const A& a) {
+    static_assert(FloatElement<value_t<A>>, "graft::tanh: needs a float or double tensor");
+    return detail::unary_op(detail::Unary::tanh, a);
+}
+/// Logistic function 1 / (1 + e^-a), elementwise (e/(1+e) with e = exp(-|a|): accurate in float far into the tails). Float and double tensors only (a static_assert says so otherwise).
+template <TensorLike A>
+auto sigmoid(const A& a) {
+    static_assert(FloatElement<value_t<A>>, "graft::sigmoid: needs a float or double tensor");
+    return detail::unary_op(detail::Unary::sigmoid, a);
+}
+/// log(1 + e^a), elementwise, without overflow for large a. Float and double tensors only (a static_assert says so otherwise).
+template <TensorLike A>
+auto softplus(const A& a) {
+    static_assert(FloatElement<value_t<A>>, "graft::softplus: needs a float or double tensor");
+    return detail::unary_op(detail::Unary::softplus, a);
+}
+/// Square root, elementwise. Float and double tensors only (a static_assert says so otherwise).
+template <TensorLike A>
+auto sqrt(const A& a) {
+    static_assert(FloatElement<value_t<A>>, "graft::sqrt: needs a float or double tensor");
+    return detail::unary_op(detail::Unary::sqrt, a);
+}
 
 /// Any elementwise function: map(t, [](float x) { return x * x + 1; }).
 template <TensorLike A, class F>
