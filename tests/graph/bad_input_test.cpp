@@ -141,3 +141,23 @@ TEST_CASE("bad input: a constant with null data and elements is an error", "[gra
     CHECK_THROWS_AS(g.constant(DType::f32, {3}, nullptr, "c"), Error);
     CHECK_NOTHROW(g.constant(DType::f32, {0}, nullptr, "empty"));
 }
+
+TEST_CASE("bad input: initializers refuse NaN/inf arguments, crossed uniform bounds, a negative stddev and a gain <= 0",
+          "[graph][bad-input]") {
+    const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+    CHECK_THAT(error_of([&] { (void)init::constant(nan); }), Contains("init::constant: expected a finite value, found nan"));
+    CHECK_THAT(error_of([&] { (void)init::uniform(-inf, 1, 1); }), Contains("init::uniform: expected a finite lo, found -inf"));
+    CHECK_THAT(error_of([&] { (void)init::uniform(0, nan, 1); }), Contains("init::uniform: expected a finite hi, found nan"));
+    CHECK_THAT(error_of([] { (void)init::uniform(1, 0.5, 1); }), Contains("init::uniform: expected lo <= hi, found 1 > 0.5"));
+    CHECK_THAT(error_of([&] { (void)init::normal(inf, 1, 1); }), Contains("init::normal: expected a finite mean, found inf"));
+    CHECK_THAT(error_of([] { (void)init::normal(0, -0.25, 1); }), Contains("init::normal: expected stddev >= 0, found -0.25"));
+    CHECK_THAT(error_of([] { (void)init::glorot_uniform(1, 0.0); }), Contains("init::glorot_uniform: expected a finite, positive gain, found 0"));
+    CHECK_THAT(error_of([&] { (void)init::glorot_normal(1, nan); }), Contains("init::glorot_normal: expected a finite, positive gain, found nan"));
+    // the edges that are fine: an empty range, a zero stddev (every draw is the mean)
+    CHECK(init::uniform(0.5, 0.5, 1).a == 0.5);
+    CHECK(init::normal(2.0, 0.0, 1).b == 0.0);
+    // nothing reaches the graph: a param whose initializer throws is never added
+    Graph g;
+    CHECK_THROWS_AS((g.param<float, 3>("w", init::uniform(2, 1, 3))), Error);
+    CHECK(g.size() == 0);
+}

@@ -164,3 +164,17 @@ TEST_CASE("bad input: cross_entropy with a label outside [0, classes) contribute
     CHECK(m.value(loss).item() == Approx((-std::log(std::exp(3.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0))) -
                                           std::log(std::exp(1.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0)))) / 2.0));
 }
+
+TEST_CASE("bad input: LinearWarmup without an `after` schedule is a graft::Error at the first step, nothing applied",
+          "[nn][bad-input]") {
+    const nn::LinearWarmup empty{.warmup_steps = 3, .after = {}};
+    CHECK_THAT(error_of([&] { (void)empty(0); }),
+               Contains("nn::LinearWarmup: expected a schedule in `after` to hand over to, found an empty std::function"));
+    QuadraticProblem<double> q;
+    nn::SGD opt(*q.m, q.grads, {.lr = 0.1});
+    opt.schedule = nn::LinearWarmup{.warmup_steps = 2, .after = {}};
+    q.m->run();
+    const auto before = q.params();
+    CHECK_THROWS_AS(opt.step(), Error);
+    CHECK(q.params() == before);
+}

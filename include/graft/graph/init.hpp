@@ -5,6 +5,7 @@
 // for a matrix stored [in, out] (graft multiplies x[batch, in] by W[in, out]).
 #pragma once
 
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -12,23 +13,62 @@
 #include <string>
 #include <utility>
 
+#include "../core/error.hpp"
 #include "../core/random.hpp"
 #include "node.hpp"
 
 namespace graft::init {
 
+namespace detail {
+/// `x` as the shortest text that reads back as `x` ("nan", "inf", "-inf" for the non-finite).
+inline std::string init_number(double x) {
+    if (std::isnan(x)) return "nan";
+    if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, x);
+    return std::string(buf, r.ptr);
+}
+/// Throws graft::Error from `who` unless `value` is finite (and, with `positive`, > 0).
+inline void check_init_arg(const char* who, const char* what, double value, bool positive = false) {
+    if (!std::isfinite(value) || (positive && !(value > 0)))
+        throw Error(who, std::string(positive ? "a finite, positive " : "a finite ") + what, init_number(value));
+}
+}  // namespace detail
+
 /// Every element 0.
 inline Init zeros() { return {Init::Kind::zeros, 0, 0, 0}; }
-/// Every element `value`.
-inline Init constant(double value) { return {Init::Kind::constant, value, 0, 0}; }
-/// Uniform between lo and hi, drawn with `seed`.
-inline Init uniform(double lo, double hi, std::uint64_t seed) { return {Init::Kind::uniform, lo, hi, seed}; }
-/// Normal with this mean and standard deviation, drawn with `seed`.
-inline Init normal(double mean, double stddev, std::uint64_t seed) { return {Init::Kind::normal, mean, stddev, seed}; }
-/// Glorot/Xavier uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
-inline Init glorot_uniform(std::uint64_t seed, double gain = 1.0) { return {Init::Kind::glorot_uniform, gain, 0, seed}; }
-/// Glorot/Xavier normal: N(0, gain * sqrt(2 / (fan_in + fan_out))).
-inline Init glorot_normal(std::uint64_t seed, double gain = 1.0) { return {Init::Kind::glorot_normal, gain, 0, seed}; }
+/// Every element `value`. Throws graft::Error when `value` is NaN or infinite.
+inline Init constant(double value) {
+    detail::check_init_arg("init::constant", "value", value);
+    return {Init::Kind::constant, value, 0, 0};
+}
+/// Uniform between lo and hi, drawn with `seed`. Throws graft::Error unless both are finite and lo <= hi.
+inline Init uniform(double lo, double hi, std::uint64_t seed) {
+    detail::check_init_arg("init::uniform", "lo", lo);
+    detail::check_init_arg("init::uniform", "hi", hi);
+    if (lo > hi) throw Error("init::uniform", "lo <= hi", detail::init_number(lo) + " > " + detail::init_number(hi));
+    return {Init::Kind::uniform, lo, hi, seed};
+}
+/// Normal with this mean and standard deviation, drawn with `seed`. Throws graft::Error unless both are
+/// finite and stddev >= 0.
+inline Init normal(double mean, double stddev, std::uint64_t seed) {
+    detail::check_init_arg("init::normal", "mean", mean);
+    detail::check_init_arg("init::normal", "stddev", stddev);
+    if (stddev < 0) throw Error("init::normal", "stddev >= 0", detail::init_number(stddev));
+    return {Init::Kind::normal, mean, stddev, seed};
+}
+/// Glorot/Xavier uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)). Throws graft::Error unless
+/// gain is finite and positive.
+inline Init glorot_uniform(std::uint64_t seed, double gain = 1.0) {
+    detail::check_init_arg("init::glorot_uniform", "gain", gain, true);
+    return {Init::Kind::glorot_uniform, gain, 0, seed};
+}
+/// Glorot/Xavier normal: N(0, gain * sqrt(2 / (fan_in + fan_out))). Throws graft::Error unless gain is
+/// finite and positive.
+inline Init glorot_normal(std::uint64_t seed, double gain = 1.0) {
+    detail::check_init_arg("init::glorot_normal", "gain", gain, true);
+    return {Init::Kind::glorot_normal, gain, 0, seed};
+}
 /// He/Kaiming uniform (fan_in, ReLU gain sqrt 2): U(-a, a), a = sqrt(6 / fan_in).
 inline Init he_uniform(std::uint64_t seed) { return {Init::Kind::he_uniform, 0, 0, seed}; }
 /// He/Kaiming normal (fan_in, ReLU gain sqrt 2): N(0, sqrt(2 / fan_in)).

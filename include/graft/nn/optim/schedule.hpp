@@ -42,7 +42,9 @@ struct LinearWarmup {
     std::size_t warmup_steps;                  ///< length of the ramp in steps; 0 is no warmup
     std::function<double(std::size_t)> after;  ///< the schedule that takes over, called with steps counted from the end of warmup
     /// The learning rate for 0-based step `step`: (step + 1) / warmup_steps of `after(0)` during warmup.
+    /// Throws graft::Error when `after` is empty.
     double operator()(std::size_t step) const {
+        if (!after) throw Error("nn::LinearWarmup", "a schedule in `after` to hand over to", "an empty std::function");
         if (step < warmup_steps) return after(0) * static_cast<double>(step + 1) / static_cast<double>(warmup_steps);
         return after(step - warmup_steps);
     }
