@@ -165,7 +165,7 @@ TEST_CASE("bad input: cross_entropy with a label outside [0, classes) contribute
                                           std::log(std::exp(1.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0)))) / 2.0));
 }
 
-TEST_CASE("bad input: LinearWarmup without an `after` schedule is a graft::Error at the first step, nothing applied",
+TEST_CASE("bad input: LinearWarmup without an after schedule is a graft::Error at the first step, nothing applied",
           "[nn][bad-input]") {
     const nn::LinearWarmup empty{.warmup_steps = 3, .after = {}};
     CHECK_THAT(error_of([&] { (void)empty(0); }),
