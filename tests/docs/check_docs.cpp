@@ -16,7 +16,9 @@
 // line, trailing blanks ignored. A block line that is exactly `...` stands for any number of output lines
 // (also none); otherwise lines must follow each other. Without a leading `...` the block starts at the first
 // output line, without a trailing `...` it ends at the last. Where `vary` is given, every match of it is
-// replaced by `#` in both texts before comparing. A chapter under docs/tutorial/ must paste at least one
+// replaced by `#` in both texts before comparing; a number printed with a field width (`%6.0f`) must take
+// its padding into the regex (` *[0-9]+ samples/s`), or a faster machine's wider number changes the
+// spacing. Only the one space after `vary:` is the separator, so a regex may begin with spaces. A chapter under docs/tutorial/ must paste at least one
 // output. Exit status 0 when every block matches; otherwise 1 and, per block, the first line that differs.
 //
 // It also checks the chapter's relative links, `[text](path)` and `[text](path#anchor)`: the file must
@@ -60,8 +62,8 @@ bool comment_value(const std::string& line, const std::string& key, std::string&
     if (!starts_with(t, open) || t.size() < open.size() + close.size() || t.compare(t.size() - close.size(), close.size(), close) != 0)
         return false;
     value = t.substr(open.size(), t.size() - open.size() - close.size());
-    value.erase(0, value.find_first_not_of(' '));
-    value = rtrim(value);
+    if (!value.empty() && value.front() == ' ') value.erase(0, 1);  // only the one space after the colon:
+    value = rtrim(value);                                          // a vary regex may begin with spaces
     return true;
 }
 
@@ -78,7 +80,15 @@ std::vector<Block> parse(const std::string& path) {
         b.line = i + 1;
         b.command = cmd;
         std::size_t j = i + 1;
-        if (j < lines.size() && comment_value(lines[j], "vary", b.vary)) ++j;
+        if (j < lines.size() && comment_value(lines[j], "vary", b.vary)) {
+            try {
+                (void)std::regex(b.vary, std::regex::ECMAScript);
+            } catch (const std::regex_error& e) {
+                throw std::runtime_error(path + ":" + std::to_string(j + 1) + ": the vary marker's `" + b.vary +
+                                         "` is not an ECMAScript regex (" + e.what() + ")");
+            }
+            ++j;
+        }
         if (j >= lines.size() || !starts_with(lines[j], "```"))
             throw std::runtime_error(path + ":" + std::to_string(b.line) + ": expected a fenced block (```) right after the output marker");
         for (++j; j < lines.size() && !starts_with(lines[j], "```"); ++j) b.text.push_back(rtrim(lines[j]));
