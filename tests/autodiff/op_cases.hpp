@@ -408,7 +408,7 @@ inline void index(std::vector<OpCase>& out) {  // integer-valued, forward only
     const std::vector<std::pair<Dims, std::size_t>> hot = {{{5}, 4}, {{2, 3}, 3}, {{}, 2}};
     for (const auto& [d, depth] : hot)
         out.push_back({OpKind::one_hot, cat("one_hot ", dims_label(d), " depth ", std::to_string(depth)),
-                       {{d, integers(-1, static_cast<int>(depth)), true}},  // -1 and depth: out of range, zero rows
+                       {{d, integers(0, static_cast<int>(depth) - 1), true}},  // every class; out of range is refused (ops_forward_test)
                        [depth = depth](Graph& g, Ids x, DType ftype) {
                            graft::Attrs a;
                            a.start = depth;

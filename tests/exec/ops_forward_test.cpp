@@ -19,6 +19,7 @@
 #include <graft/graph.hpp>
 #include <graft/tensor.hpp>
 
+#include "support/files.hpp"
 #include "support/graph_runner.hpp"
 #include "support/naive_ops.hpp"
 #include "support/text.hpp"
@@ -48,8 +49,8 @@ In pos(Dims d) { return {std::move(d), In::Kind::real, 0.05, 3.0}; }
 In nonzero(Dims d) { return {std::move(d), In::Kind::nonzero, 0.5, 2.0}; }
 /// Small integers, so comparisons and maxima meet ties.
 In ints(Dims d) { return {std::move(d), In::Kind::ints, -2.0, 2.0}; }
-/// int32 labels in [-2, 5]: some out of range for the depths used.
-In labels(Dims d) { return {std::move(d), In::Kind::labels, -2.0, 5.0}; }
+/// int32 labels in [0, depth): every class, none out of range (one_hot refuses those; tested below).
+In labels(Dims d, std::size_t depth) { return {std::move(d), In::Kind::labels, 0.0, static_cast<double>(depth) - 1.0}; }
 
 struct Case {
     OpKind op;
@@ -259,7 +260,7 @@ std::vector<Case> all_cases() {
     // ------------------------------------------------------------ integer-valued
     for (const auto& [d, depth] : std::vector<std::pair<Dims, std::size_t>>{
              {{8}, 4}, {{}, 3}, {{2, 3}, 4}, {{0}, 2}, {{6}, 1}}) {
-        cs.push_back({OpKind::one_hot, {labels(d)}, depth_attr(depth), Tol::exact,
+        cs.push_back({OpKind::one_hot, {labels(d, depth)}, depth_attr(depth), Tol::exact,
                       cat(dims_str(d), " depth ", std::to_string(depth))});
     }
     for (const auto& [d, at] : std::vector<std::pair<Dims, Attrs>>{
@@ -519,12 +520,12 @@ TEST_CASE("softmax and log_softmax along each axis match the naive loop", "[exec
     CHECK(ran == ops_of({OpClass::softmax}));
 }
 
-TEST_CASE("one_hot gives zero rows for out-of-range labels and argmax the first maximum", "[exec][ops]") {
+TEST_CASE("one_hot of labels in range and argmax along each axis match the naive loop", "[exec][ops]") {
     const auto ran = run_cases([](OpKind op) { return in_class(op, {OpClass::index}); });
     CHECK(ran == ops_of({OpClass::index}));
 }
 
-TEST_CASE("one_hot writes a zero row for each out-of-range label; argmax takes the first of equal maxima", "[exec][ops]") {
+TEST_CASE("one_hot writes one 1 per row; argmax takes the first of equal maxima", "[exec][ops]") {
     Graph g;
     auto labels = g.input<std::int32_t, 6>("labels");
     auto x = g.input<double, 3, 4>("x");
@@ -532,12 +533,38 @@ TEST_CASE("one_hot writes a zero row for each out-of-range label; argmax takes t
     auto am1 = argmax<1>(x);
     auto am0 = argmax<0, true>(x);
     Machine m(compile(g, oh, am1, am0));
-    m.let(labels, Tensor<std::int32_t, Shape<6>>{2, -1, 4, 0, 3, 2147483647});
+    m.let(labels, Tensor<std::int32_t, Shape<6>>{2, 1, 3, 0, 3, 2});
     m.let(x, Tensor<double, Shape<3, 4>>{{1, 5, 5, 2}, {7, 7, 7, 7}, {7, 0, 9, 7}});
     m.run();
-    CHECK(to_string(m.value(oh)) == "[[0, 0, 1, 0], [0, 0, 0, 0], [0, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0]]");
+    CHECK(to_string(m.value(oh)) == "[[0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]]");
     CHECK(to_string(m.value(am1)) == "[1, 0, 2]");
     CHECK(to_string(m.value(am0)) == "[[1, 1, 2, 1]]");
+}
+
+TEST_CASE("one_hot refuses a label outside [0, depth) with graft::Error, compiled and in the reference", "[exec][ops][bad-input]") {
+    Graph g;
+    auto labels = g.input<std::int32_t, 6>("labels");
+    auto oh = one_hot<4, double>(labels);
+    Machine m(compile(g, oh));
+    for (const auto& [bad, text] : std::vector<std::pair<Tensor<std::int32_t, Shape<6>>, std::string>>{
+             {{2, -1, 3, 0, 3, 2}, "expected labels in [0, 4), found -1 at label index 1"},
+             {{2, 1, 4, 0, 3, 2}, "expected labels in [0, 4), found 4 at label index 2"},
+             {{2, 1, 3, 0, 3, 2147483647}, "expected labels in [0, 4), found 2147483647 at label index 5"},
+             {{-2147483647 - 1, 1, 3, 0, 3, 2}, "expected labels in [0, 4), found -2147483648 at label index 0"}}) {
+        m.let(labels, bad);
+        const std::string where = "one_hot %" + std::to_string(oh.id());
+        CHECK_THAT(graft_test::error_of([&] { m.run(); }), Catch::Matchers::Contains(where) && Catch::Matchers::Contains(text));
+        CHECK(m.steps() == 0);  // a refused run is not a step
+        reference::Bindings b;
+        b.inputs.emplace("labels", reference::Value{DType::i32, {6}, std::vector<double>(bad.begin(), bad.end())});
+        CHECK_THAT(graft_test::error_of([&] { (void)reference::evaluate(g, oh.id(), b); }),
+                   Catch::Matchers::Contains("reference::evaluate(one_hot)") && Catch::Matchers::Contains(text));
+    }
+    // nothing is lost: the machine runs again once the labels are good
+    m.let(labels, Tensor<std::int32_t, Shape<6>>{0, 1, 2, 3, 0, 1});
+    m.run();
+    CHECK(m.steps() == 1);
+    CHECK(to_string(m.value(oh)) == "[[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [1, 0, 0, 0], [0, 1, 0, 0]]");
 }
 
 TEST_CASE("compiled kernels give IEEE results for special inputs and propagate NaN", "[exec][ops]") {

@@ -145,24 +145,30 @@ TEST_CASE("bad input: eps = 0 never turns a zero gradient into a NaN parameter",
     CHECK(badin_eps0_keeps_finite<nn::Adagrad>(nn::AdagradOptions{.eps = 0.0}));
 }
 
-// Documented behaviour (docs/reliability.md, a known limitation): nll / cross_entropy pick each row's
-// log-probability with one_hot, which writes a zero row for a label outside [0, classes). Such a row adds
-// 0 to the loss and to the gradient: labels {5, -1} with 3 classes give a loss of exactly 0. Labels are
-// data: check them where they are loaded (anomaly mode does not see this, every value stays finite).
-TEST_CASE("bad input: cross_entropy with a label outside [0, classes) contributes nothing to the loss", "[nn][bad-input]") {
+// nll / cross_entropy pick each row's log-probability with one_hot, which refuses a label outside
+// [0, classes) (PyTorch's rule). Until stop 16 it wrote a zero row, so labels {5, -1} gave a loss of
+// exactly 0 and no gradient: a silent bug in the user's data loader. Now run() throws before any
+// output is written, the step is not counted, and the same machine runs on once the labels are good.
+TEST_CASE("bad input: cross_entropy with a label outside [0, classes) is a graft::Error naming the label", "[nn][bad-input]") {
     Graph g;
     auto logits = g.input<float, 2, 3>("logits");
     auto labels = g.input<std::int32_t, 2>("labels");
     auto loss = nn::cross_entropy(logits, labels);
-    Machine m(compile(g, loss));
-    m.let(logits, Tensor<float, Shape<2, 3>>{{1, 2, 3}, {1, 2, 3}});
-    m.let(labels, Tensor<std::int32_t, Shape<2>>{5, -1});
-    m.run();
-    CHECK(m.value(loss).item() == 0.0f);
-    m.let(labels, Tensor<std::int32_t, Shape<2>>{2, 0});  // in range: log-softmax of the label's logit
-    m.run();
-    CHECK(m.value(loss).item() == Approx((-std::log(std::exp(3.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0))) -
-                                          std::log(std::exp(1.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0)))) / 2.0));
+    auto dlogits = grad(loss, logits);
+    for (const auto& pipeline : {passes::none(), passes::standard()}) {
+        Machine m(compile(g, {.pipeline = pipeline}, loss, dlogits));
+        m.let(logits, Tensor<float, Shape<2, 3>>{{1, 2, 3}, {1, 2, 3}});
+        m.let(labels, Tensor<std::int32_t, Shape<2>>{2, 3});
+        CHECK_THAT(error_of([&] { m.run(); }), Contains("expected labels in [0, 3), found 3 at label index 1"));
+        m.let(labels, Tensor<std::int32_t, Shape<2>>{-1, 0});
+        CHECK_THAT(error_of([&] { m.run(); }), Contains("expected labels in [0, 3), found -1 at label index 0"));
+        CHECK(m.steps() == 0);
+        m.let(labels, Tensor<std::int32_t, Shape<2>>{2, 0});  // in range: log-softmax of the label's logit
+        m.run();
+        CHECK(m.steps() == 1);
+        CHECK(m.value(loss).item() == Approx((-std::log(std::exp(3.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0))) -
+                                              std::log(std::exp(1.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0)))) / 2.0));
+    }
 }
 
 TEST_CASE("bad input: LinearWarmup without an after schedule is a graft::Error at the first step, nothing applied",

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // tests/support/graph_runner.hpp: run an untyped graph end to end from test data held in double.
 // make_feed draws reproducible values for every input leaf (rounded to the leaf's dtype, so the double
-// copy is exactly what the kernels see); run_graph compiles, binds, runs once and returns each output
-// as a NaiveValue. Together with naive_ops.hpp this compares compile()+Machine with a naive loop.
+// copy is exactly what the kernels see; labels a one_hot reads in [0, depth)); run_graph compiles,
+// binds, runs once and returns each output as a NaiveValue. Together with naive_ops.hpp this compares compile()+Machine with a naive loop.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -72,13 +73,22 @@ inline NaiveValue to_naive(const graft::ValueRef& r) {
 /// of `g`, seeded by `seed` and the leaf's position.
 inline Feed make_feed(const graft::Graph& g, std::uint64_t seed, double lo = -1.0, double hi = 1.0) {
     Feed f;
+    // labels one_hot reads are drawn from [0, depth) of the smallest such one_hot (it refuses others)
+    std::map<graft::NodeId, std::size_t> depth;
+    for (const auto& n : g.nodes())
+        if (n.op == graft::OpKind::one_hot) {
+            auto [it, fresh] = depth.emplace(n.inputs[0], n.attrs.start);
+            if (!fresh) it->second = std::min(it->second, n.attrs.start);
+        }
     std::uint64_t k = 0;
     for (const auto& n : g.nodes()) {
         if (n.op != graft::OpKind::input) continue;
         graft::Rng rng(seed * 1000003u + k++);
         NaiveValue v{n.dims, std::vector<double>(count_of(n.dims))};
+        const auto label_depth = depth.find(n.id);
         for (auto& x : v.v) {
             if (n.dtype == graft::DType::f32 || n.dtype == graft::DType::f64) x = round_to(n.dtype, rng.uniform(lo, hi));
+            else if (label_depth != depth.end()) x = static_cast<double>(rng.below(label_depth->second));
             else x = lo + static_cast<double>(rng.below(static_cast<std::uint64_t>(hi - lo + 1)));
         }
         f[n.name] = std::move(v);

@@ -237,7 +237,8 @@ inline NaiveValue one_hot(const graft::Attrs& at, const NaiveValue& labels) {
     out.dims.push_back(depth);
     for (std::size_t i = 0; i < labels.v.size(); ++i) {
         const double l = labels.v[i];
-        if (l >= 0 && l < static_cast<double>(depth)) out.v[i * depth + static_cast<std::size_t>(l)] = 1.0;
+        if (!(l >= 0 && l < static_cast<double>(depth))) throw std::logic_error("naive_forward: one_hot label outside [0, depth)");
+        out.v[i * depth + static_cast<std::size_t>(l)] = 1.0;
     }
     return out;
 }

@@ -141,7 +141,7 @@ auto typed_grads(Graph& g, const std::vector<NodeId>& r) {
 template <VarType L, VarType... P>
 auto grad(const L& loss, const P&... params) {
     static_assert(sizeof...(P) >= 1, "graft::grad: name at least one variable to differentiate with respect to");
-    static_assert(L::shape_type::size == 1, "graft::grad: the output must have one element; use vjp() with a seed otherwise");
+    static_assert(has_one_element<typename L::shape_type>::value, "graft::grad: the output must have one element; use vjp() with a seed otherwise");
     Graph& g = detail::same_graph("grad", loss, params...);
     const NodeId ids[] = {params.id()...};
     return detail::typed_grads<P...>(g, grad(g, loss.id(), std::span<const NodeId>(ids, sizeof...(P))));

@@ -235,6 +235,20 @@ struct axis_in_range {
     static constexpr bool value = Axis < S::rank;
 };
 
+/// S has rank R (nn::nll's log-probabilities are [batch, classes]: has_rank<S, 2>).
+template <ShapeType S, std::size_t R>
+struct has_rank {
+    /// true when `S::rank == R`.
+    static constexpr bool value = S::rank == R;
+};
+
+/// S holds exactly one element (a loss for grad() and nn::param_grads: Shape<> or Shape<1>).
+template <ShapeType S>
+struct has_one_element {
+    /// true when `S::size == 1`.
+    static constexpr bool value = S::size == 1;
+};
+
 namespace detail {
 template <std::size_t N>
 constexpr auto without_axis(const std::array<std::size_t, N>& a, std::size_t axis) {

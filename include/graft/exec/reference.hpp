@@ -339,14 +339,20 @@ inline Value softmax(const Value& x, std::int64_t axis_attr, bool log_out) {
     return out;
 }
 
-/// out[..., c] = 1 if labels[...] == c else 0, for c < depth (a label outside [0, depth): a zero row).
+/// out[..., c] = 1 if labels[...] == c else 0, for c < depth; a label outside [0, depth) is a graft::Error.
 inline Value one_hot(const Value& labels, std::size_t depth, DType dtype) {
     Value out{dtype, labels.dims, {}};
     out.dims.push_back(depth);
     out.data.assign(out.size(), 0.0);
     for (std::size_t i = 0; i < labels.data.size(); ++i) {
         const double c = labels.data[i];
-        if (c >= 0 && c < static_cast<double>(depth)) out.data[i * depth + static_cast<std::size_t>(c)] = 1.0;
+        if (!(c >= 0 && c < static_cast<double>(depth))) {
+            std::string found = std::to_string(static_cast<long long>(c));  // an int32 label
+            found += " at label index ";
+            found += std::to_string(i);
+            throw Error("reference::evaluate(one_hot)", "labels in [0, " + std::to_string(depth) + ")", found);
+        }
+        out.data[i * depth + static_cast<std::size_t>(c)] = 1.0;
     }
     return out;
 }

@@ -314,7 +314,7 @@ auto log_softmax(const A& a) {
 
 // -------------------------------------------------------------------- integer-valued
 /// int32 labels -> one-hot rows of type U: one_hot<10>(Var<int32, Shape<64>>) is Var<float, Shape<64,10>>.
-/// A label outside [0, Depth) gives an all-zero row.
+/// A label outside [0, Depth) makes Machine::run throw graft::Error (naming the label and its index).
 template <std::size_t Depth, FloatElement U = float, VarType A>
 auto one_hot(const A& labels) {
     static_assert(std::is_same_v<typename A::value_type, std::int32_t>, "graft::one_hot: labels must be int32");

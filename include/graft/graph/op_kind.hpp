@@ -15,9 +15,16 @@ enum class OpKind : std::uint8_t {
     param,     ///< persistent, trainable, lives in a ParamStore
     constant,  ///< known when the graph is built
     // elementwise binary, NumPy broadcasting
-    add, sub, mul, div, maximum, minimum,
+    add,      ///< a + b
+    sub,      ///< a - b
+    mul,      ///< a * b
+    div,      ///< a / b (IEEE: x/0 is ±inf or NaN)
+    maximum,  ///< max(a, b), NaN propagating
+    minimum,  ///< min(a, b), NaN propagating
     // comparisons: 1 where true, 0 where false, in the operands' dtype (not differentiable)
-    greater, less, equal,
+    greater,  ///< a > b
+    less,     ///< a < b
+    equal,    ///< a == b
     // elementwise with a scalar attribute
     add_scalar,   ///< x + c
     mul_scalar,   ///< x * c
@@ -27,7 +34,18 @@ enum class OpKind : std::uint8_t {
     pow_scalar,   ///< x ^ c
     clamp,        ///< min(max(x, lo), hi)
     // elementwise unary
-    neg, exp, log, log1p, expm1, tanh, sigmoid, softplus, relu, sqrt, square, abs,
+    neg,       ///< -x
+    exp,       ///< e^x
+    log,       ///< natural logarithm (log 0 = -inf, log of a negative = NaN)
+    log1p,     ///< log(1 + x), accurate for small x
+    expm1,     ///< e^x - 1, accurate for small x
+    tanh,      ///< hyperbolic tangent
+    sigmoid,   ///< 1 / (1 + e^-x), saturating to exact 0 and 1
+    softplus,  ///< log(1 + e^x), stable for any x
+    relu,      ///< max(x, 0)
+    sqrt,      ///< square root
+    square,    ///< x * x
+    abs,       ///< |x|
     // selection
     where,  ///< where(mask, a, b): a where mask != 0, else b (broadcasting all three)
     // linear algebra
@@ -39,9 +57,12 @@ enum class OpKind : std::uint8_t {
     concat,        ///< join inputs along attrs.axis
     slice,         ///< [start, stop) along attrs.axis
     // reductions over one axis or all (attrs.all_axes), keepdims or not
-    sum, mean, max,
+    sum,   ///< sum over attrs.axis (or all axes)
+    mean,  ///< mean over attrs.axis (or all axes)
+    max,   ///< maximum over attrs.axis (or all axes), NaN propagating
     // normalisations along an axis
-    softmax, log_softmax,
+    softmax,      ///< exp(x - max) / sum exp(x - max) along attrs.axis
+    log_softmax,  ///< x - max - log sum exp(x - max) along attrs.axis
     // convolution and pooling over NCHW images (attrs.ints: graph/conv_params.hpp)
     conv2d,              ///< conv2d(x [N,C,H,W], w [O,C/groups,KH,KW]) -> [N,O,OH,OW] (cross-correlation, no bias)
     conv2d_grad_input,   ///< conv2d_grad_input(dy, w) -> dx [N,C,H,W]: conv2d's adjoint in x (gemm + col2im)
@@ -51,7 +72,7 @@ enum class OpKind : std::uint8_t {
     avg_pool2d,          ///< mean over each window, padding counted as zeros (count_include_pad) -> [N,C,OH,OW]
     avg_pool2d_grad,     ///< avg_pool2d_grad(dy) -> [N,C,H,W]: dy / (KH*KW) spread over each window
     // integer-valued, not differentiable
-    one_hot,  ///< int32 labels -> one-hot rows of attrs.dtype, depth attrs.start
+    one_hot,  ///< int32 labels -> one-hot rows of attrs.dtype, depth attrs.start (other labels: graft::Error)
     argmax,   ///< index of the first maximum along an axis, int32
     // random, impure: a new value every run (never folded or merged by passes)
     dropout_mask,  ///< like x: 0 with probability attrs.scalar, else 1/(1-p); seed attrs.start, varies per run

@@ -33,7 +33,7 @@ auto mse(const P& pred, const T& target, Reduction r = Reduction::mean) {
 template <VarType L, VarType Y>
 auto nll(const L& log_probs, const Y& labels, Reduction r = Reduction::mean) {
     using S = typename L::shape_type;
-    static_assert(S::rank == 2, "graft::nn::nll: log-probabilities are [batch, classes]");
+    static_assert(has_rank<S, 2>::value, "graft::nn::nll: log-probabilities are [batch, classes]");
     static_assert(std::is_same_v<typename Y::value_type, std::int32_t>, "graft::nn::nll: labels are int32");
     static_assert(std::is_same_v<typename Y::shape_type, Shape<S::dims[0]>>, "graft::nn::nll: one label per row");
     using T = typename L::value_type;

@@ -5,7 +5,9 @@
 // runs), nor are impure ops. The evaluation is done by the Evaluator the caller hands the pipeline —
 // compile() and optimize() pass one that runs the machine's own kernels, so a folded value is
 // bit-for-bit what the program would have computed. Results that would grow the program a lot
-// (a broadcast of a scalar to a large shape) are left to run time: see PassOptions.
+// (a broadcast of a scalar to a large shape) are left to run time: see PassOptions. So is an op the
+// kernel refuses on these constants (one_hot of a label out of range): run() then throws the same
+// graft::Error the program without the pass throws, instead of compile() throwing.
 #pragma once
 
 #include <algorithm>
@@ -15,8 +17,8 @@
 namespace graft::passes {
 
 /// Constant folding: replaces each pure op node whose inputs are all constants by a constant holding
-/// its value, computed by the pipeline's Evaluator; reports "folded". Throws graft::Error if the pipeline
-/// has no Evaluator.
+/// its value, computed by the pipeline's Evaluator; reports "folded". A node the Evaluator refuses with
+/// graft::Error is left unfolded. Throws graft::Error if the pipeline has no Evaluator.
 inline Pass fold_constants() {
     return {"fold_constants", [](PassContext& ctx, Rewriter& rw) {
                 Graph& g = ctx.graph;
@@ -47,7 +49,11 @@ inline Pass fold_constants() {
                     }
                     const NodeId op = tmp.add(nd.op, ins, nd.attrs);
                     AlignedBuffer<unsigned char> out(size * dtype_size(nd.dtype));
-                    (*ctx.evaluator)(tmp, op, out.data());
+                    try {
+                        (*ctx.evaluator)(tmp, op, out.data());
+                    } catch (const Error&) {
+                        continue;  // refused (a one_hot label out of range): left for run(), which reports it as without the pass
+                    }
                     const std::string name = nd.name;
                     const DType dt = nd.dtype;
                     const Dims dims = nd.dims;  // copies: constant() appends and may move the nodes

@@ -8,7 +8,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string>
 
+#include "../../core/error.hpp"
 #include "../../tensor/detail/reduce.hpp"
 #include "../../tensor/detail/unary.hpp"
 #include "../program.hpp"
@@ -65,15 +67,26 @@ void softmax(const Instr& ins, void* const* s) {
     }
 }
 
-/// one_hot: `n` labels in, rows of `len` (the depth) out; a label outside [0, depth) gives a zero row.
+/// Throws the graft::Error for label `i` of a one_hot (node `node`) outside [0, depth): PyTorch's rule,
+/// not a silent zero row (which made cross_entropy of a bad label 0).
+[[noreturn]] inline void one_hot_label_error(NodeId node, std::size_t depth, std::size_t i, std::int32_t label) {
+    std::string found = std::to_string(label);
+    found += " at label index ";
+    found += std::to_string(i);
+    throw Error("one_hot %" + std::to_string(node), "labels in [0, " + std::to_string(depth) + ")", found);
+}
+
+/// one_hot: `n` labels in, rows of `len` (the depth) out. A label outside [0, depth) is a graft::Error,
+/// thrown before the output is written.
 template <class T>
 void one_hot(const Instr& ins, void* const* s) {
     const auto* lab = static_cast<const std::int32_t*>(s[ins.in[0]]);
     T* y = static_cast<T*>(s[ins.out]);
     const std::size_t depth = ins.len, count = ins.outer;
-    if (count * depth != 0) std::memset(static_cast<void*>(y), 0, count * depth * sizeof(T));
     for (std::size_t i = 0; i < count; ++i)
-        if (lab[i] >= 0 && static_cast<std::size_t>(lab[i]) < depth) y[i * depth + static_cast<std::size_t>(lab[i])] = T(1);
+        if (lab[i] < 0 || static_cast<std::size_t>(lab[i]) >= depth) one_hot_label_error(ins.node, depth, i, lab[i]);
+    if (count * depth != 0) std::memset(static_cast<void*>(y), 0, count * depth * sizeof(T));
+    for (std::size_t i = 0; i < count; ++i) y[i * depth + static_cast<std::size_t>(lab[i])] = T(1);
 }
 
 /// argmax along the axis: the index (i32) of the first maximum (the first NaN, if any).

@@ -20,6 +20,15 @@ struct LinearOptions {
     Init bias_init = init::zeros();              ///< initializer of the bias, used as given (its seed is kept)
 };
 
+namespace detail {
+/// An input X [..., In] fits a Linear layer's weight W [In, Out]: X's last dim equals W's first.
+template <ShapeType X, ShapeType W>
+struct linear_input_fits {
+    /// true when X has rank >= 1 and `X::dims[rank - 1] == W::dims[0]`.
+    static constexpr bool value = X::rank >= 1 && W::rank >= 1 && X::dims[X::rank >= 1 ? X::rank - 1 : 0] == W::dims[0];
+};
+}  // namespace detail
+
 /// Fully connected layer y = x W + b with W [In, Out] and b [Out], elements of type T.
 template <std::size_t In, std::size_t Out, FloatElement T = float>
 class Linear {
@@ -35,10 +44,14 @@ public:
     /// x [..., In] -> [..., Out].
     template <ShapeType S>
     auto operator()(const Var<T, S>& x) const {
-        static_assert(S::rank >= 1 && S::dims[S::rank - 1] == In, "graft::nn::Linear: the input's last dim must equal In");
-        auto y = matmul(x, weight);
-        if (bias.valid()) return y + bias;  // same type as y: the bias broadcasts over the leading dims
-        return y;
+        static_assert(detail::linear_input_fits<S, Shape<In, Out>>::value, "graft::nn::Linear: the input's last dim must equal In");
+        if constexpr (detail::linear_input_fits<S, Shape<In, Out>>::value) {
+            auto y = matmul(x, weight);
+            if (bias.valid()) return y + bias;  // same type as y: the bias broadcasts over the leading dims
+            return y;
+        } else {
+            return x;  // never compiled into a program: only here so that the assert above is the one error
+        }
     }
     /// The layer's parameters (weight, then bias if any).
     [[nodiscard]] std::vector<NodeId> params() const {

@@ -57,7 +57,7 @@ void collect_params(std::vector<NodeId>& out, const X& x) {
 /// Throws graft::Error naming the first parameter that is not a param node or has no gradient path.
 template <VarType L, class... P>
 ParamGrads param_grads(const L& loss, const P&... params) {
-    static_assert(L::shape_type::size == 1, "graft::nn::param_grads: the loss must have one element");
+    static_assert(has_one_element<typename L::shape_type>::value, "graft::nn::param_grads: the loss must have one element");
     Graph& g = loss.graph();
     std::vector<NodeId> ids;
     (detail::collect_params(ids, params), ...);
