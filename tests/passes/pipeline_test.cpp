@@ -3,6 +3,7 @@
 // compile() with a pipeline, dumps — on small graphs whose optimized form is known.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -13,6 +14,7 @@
 #include <graft/passes.hpp>
 #include <graft/tensor.hpp>
 
+#include "support/files.hpp"
 #include "support/pass_check.hpp"
 
 using namespace graft;
@@ -93,6 +95,29 @@ TEST_CASE("fold_constants never folds params or inputs and leaves large broadcas
     CHECK(res.reports[0].rewrites.empty());
     CHECK(count_op(g, OpKind::broadcast_to) == 1);
     CHECK(count_op(g, OpKind::exp) == 1);
+}
+
+TEST_CASE("fold_constants leaves a node its evaluator refuses for run(), which throws as without the pass", "[passes][fold]") {
+    // one_hot of constant labels, one out of range: compile() with and without passes succeeds, and
+    // run() throws the same graft::Error either way; the in-range one_hot beside it is still folded
+    Graph g;
+    const std::int32_t bad[3] = {0, 4, 1}, good[3] = {2, 0, 1};
+    Attrs depth3;
+    depth3.start = 3;
+    depth3.dtype = DType::f32;
+    const NodeId refused = g.add(OpKind::one_hot, {g.constant(DType::i32, {3}, bad)}, depth3);
+    const NodeId folded = g.add(OpKind::one_hot, {g.constant(DType::i32, {3}, good)}, depth3);
+    std::vector<NodeId> outs{refused, folded};
+    Graph h = g;
+    std::vector<NodeId> houts = outs;
+    const auto res = optimize(h, houts, passes::Pipeline({passes::fold_constants()}));
+    CHECK(res.reports[0].rewrites.at("folded") == 1);
+    CHECK(h.node(houts[0]).op == OpKind::one_hot);
+    CHECK(h.node(houts[1]).op == OpKind::constant);
+    for (const auto& pipeline : {passes::none(), passes::standard()}) {
+        Machine m(compile(g, outs, CompileOptions{.pipeline = pipeline}));
+        CHECK_THAT(graft_test::error_of([&] { m.run(); }), Contains("expected labels in [0, 3), found 4 at label index 1"));
+    }
 }
 
 TEST_CASE("fold_constants without an evaluator is a clear error", "[passes][fold]") {
